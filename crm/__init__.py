@@ -1,0 +1,1 @@
+"""Customers, tickets, call logs on tickets, departments and callbacks."""

@@ -1,0 +1,1 @@
+"""The shell of Hotline: settings, database, Redis, Twilio gateway, app factory and CLI."""

@@ -1,0 +1,98 @@
+"""One error base class, one handler, one stable body: `{"error": ..., "detail": ...}`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class ErrorBody(BaseModel):
+    """Every error the REST API returns has this shape."""
+
+    error: str
+    detail: Any = None
+
+
+class HotlineError(Exception):
+    status_code = 400
+    error = "bad_request"
+
+    def __init__(self, detail: Any = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(HotlineError):
+    status_code = 404
+    error = "not_found"
+
+
+class Conflict(HotlineError):
+    status_code = 409
+    error = "conflict"
+
+
+class Unauthorized(HotlineError):
+    status_code = 401
+    error = "unauthorized"
+
+
+class Forbidden(HotlineError):
+    status_code = 403
+    error = "forbidden"
+
+
+_HTTP_ERROR_NAMES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+}
+
+# Declared on routers so the OpenAPI document shows the error shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": name.replace("_", " ")}
+    for code, name in _HTTP_ERROR_NAMES.items()
+    if code in (401, 403, 404, 409, 422)
+}
+
+
+def _body(status: int, error: str, detail: Any) -> JSONResponse:
+    return JSONResponse(status_code=status, content=ErrorBody(error=error, detail=detail).model_dump())
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def hotline_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HotlineError)
+        return _body(exc.status_code, exc.error, exc.detail)
+
+    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        name = _HTTP_ERROR_NAMES.get(exc.status_code, "error")
+        response = _body(exc.status_code, name, exc.detail)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    async def validation_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        detail = [
+            {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
+            for err in exc.errors()
+        ]
+        return _body(422, "validation_error", detail)
+
+    app.add_exception_handler(HotlineError, hotline_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)

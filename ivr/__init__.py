@@ -1,0 +1,1 @@
+"""The bilingual IVR: menus as data, per-call sessions in Redis, TwiML, voice webhooks."""

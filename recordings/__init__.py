@@ -1,0 +1,1 @@
+"""Recordings: status callbacks, storage, secure playback, retention."""

@@ -1,0 +1,1 @@
+"""Agents, queues and skill routing."""
