@@ -13,11 +13,11 @@ from sqlmodel import Session, col, select
 
 from crm.models import (
     ACTIVE_STATUSES,
+    Callback,
     CallDisposition,
     CallerProfile,
     CallLog,
     CallRecord,
-    Callback,
     Customer,
     CustomerBase,
     CustomerPhone,
@@ -87,7 +87,7 @@ def next_ticket_number(*, session: Session, day: date) -> str:
         insert(TicketCounter)
         .values(day=key, last=1)
         .on_conflict_do_update(index_elements=["day"], set_={"last": TicketCounter.last + 1})
-        .returning(TicketCounter.last)
+        .returning(col(TicketCounter.last))
     )
     sequence = session.execute(statement).scalar_one()
     return f"T{key}-{sequence:04d}"
@@ -167,7 +167,9 @@ def ticket_for_call(
     )
     session.add(ticket)
     session.flush()
-    _append(session, ticket, EventKind.created, now, {"channel": "phone", "call_sid": record.call_sid})
+    _append(
+        session, ticket, EventKind.created, now, {"channel": "phone", "call_sid": record.call_sid}
+    )
     return ticket, True
 
 
@@ -252,9 +254,7 @@ def log_call(
     if disposition in (CallDisposition.voicemail, CallDisposition.after_hours):
         _owe_callback(session, ticket, record, calendar, reason=str(disposition))
     session.flush()
-    log.info(
-        "call %s logged on %s (%s)", record.call_sid, ticket.number, disposition
-    )
+    log.info("call %s logged on %s (%s)", record.call_sid, ticket.number, disposition)
     return call
 
 
@@ -290,9 +290,7 @@ def _owe_callback(
     )
 
 
-def attach_voicemail(
-    *, session: Session, call_sid: str, recording_id: int, now: datetime
-) -> bool:
+def attach_voicemail(*, session: Session, call_sid: str, recording_id: int, now: datetime) -> bool:
     """A voicemail recording that arrived after its call was logged: show it on the ticket."""
     call = session.exec(select(CallLog).where(CallLog.call_sid == call_sid)).first()
     if call is None or call.ticket_id is None:
@@ -309,7 +307,11 @@ def attach_voicemail(
             callback.reason = str(CallDisposition.voicemail)
             session.add(callback)
     _append(
-        session, ticket, EventKind.voicemail, now, {"call_sid": call_sid, "recording_id": recording_id}
+        session,
+        ticket,
+        EventKind.voicemail,
+        now,
+        {"call_sid": call_sid, "recording_id": recording_id},
     )
     return True
 

@@ -97,7 +97,9 @@ def parse_calendar(hours_spec: str, *, timezone: str, holidays: str = "") -> Bus
     for raw_rule in filter(None, (part.strip() for part in spec.split(";"))):
         match = _RULE.match(raw_rule)
         if not match:
-            raise BusinessHoursError(f"cannot read {raw_rule!r}; expected e.g. 'mon-fri 08:00-20:00'")
+            raise BusinessHoursError(
+                f"cannot read {raw_rule!r}; expected e.g. 'mon-fri 08:00-20:00'"
+            )
         first, last = match["first"], match["last"] or match["first"]
         if first not in _DAYS or last not in _DAYS:
             raise BusinessHoursError(f"unknown day in {raw_rule!r}")

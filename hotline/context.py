@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import redis
+from redis import Redis
 from sqlalchemy import Engine
 
 from hotline.business_hours import BusinessCalendar, parse_calendar
@@ -19,7 +19,7 @@ from hotline.twilio_gateway import TwilioGateway, make_gateway
 class Services:
     settings: Settings
     engine: Engine
-    redis: redis.Redis
+    redis: Redis
     clock: Clock
     calendar: BusinessCalendar
     gateway: TwilioGateway = field(repr=False)
@@ -31,7 +31,7 @@ class Services:
         *,
         clock: Clock | None = None,
         engine: Engine | None = None,
-        redis_client: redis.Redis | None = None,
+        redis_client: Redis | None = None,
         gateway: TwilioGateway | None = None,
     ) -> Services:
         if settings.redis_url is None and redis_client is None:

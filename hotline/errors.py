@@ -69,7 +69,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def _body(status: int, error: str, detail: Any) -> JSONResponse:
-    return JSONResponse(status_code=status, content=ErrorBody(error=error, detail=detail).model_dump())
+    return JSONResponse(
+        status_code=status, content=ErrorBody(error=error, detail=detail).model_dump()
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -88,7 +90,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def validation_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         detail = [
-            {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
+            {
+                "loc": list(err.get("loc", ())),
+                "msg": err.get("msg", ""),
+                "type": err.get("type", ""),
+            }
             for err in exc.errors()
         ]
         return _body(422, "validation_error", detail)

@@ -61,7 +61,9 @@ class Settings(BaseSettings):
 
     ivr_menu_path: Path = Path(__file__).resolve().parents[1] / "ivr" / "menus" / "bank.yaml"
     ivr_session_ttl_seconds: int = 6 * 3600
-    hold_music_url: str = "http://com.twilio.sounds.music.s3.amazonaws.com/MARKOVICHAMP-Borghestral.mp3"
+    hold_music_url: str = (
+        "http://com.twilio.sounds.music.s3.amazonaws.com/MARKOVICHAMP-Borghestral.mp3"
+    )
     voicemail_max_seconds: int = 120
 
     repeat_contact_window_days: int = 7
@@ -86,7 +88,9 @@ class Settings(BaseSettings):
     def _no_placeholders_in_production(self) -> Settings:
         if self.environment is Environment.production:
             if self.twilio_auth_token in PLACEHOLDER_SECRETS:
-                raise ValueError("TWILIO_AUTH_TOKEN must be set to the account's token in production")
+                raise ValueError(
+                    "TWILIO_AUTH_TOKEN must be set to the account's token in production"
+                )
             if self.twilio_account_sid == DEV_ACCOUNT_SID:
                 raise ValueError("TWILIO_ACCOUNT_SID must be set in production")
             if self.admin_token in PLACEHOLDER_SECRETS or len(self.admin_token) < 24:

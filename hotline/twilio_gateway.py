@@ -30,7 +30,11 @@ class TwilioGateway(Protocol):
     def create_call(self, *, to: str, from_: str, url: str, status_callback: str) -> str: ...
 
     def update_call(
-        self, *, call_sid: str, url: str | None = None, twiml: str | None = None,
+        self,
+        *,
+        call_sid: str,
+        url: str | None = None,
+        twiml: str | None = None,
         status: str | None = None,
     ) -> None: ...
 
@@ -45,7 +49,11 @@ class BaseUrlHttpClient(TwilioHttpClient):  # type: ignore[misc]
     def __init__(self, base: str, timeout: float) -> None:
         super().__init__(timeout=timeout)
         parts = urlsplit(base)
-        self._scheme, self._netloc, self._prefix = parts.scheme, parts.netloc, parts.path.rstrip("/")
+        self._scheme, self._netloc, self._prefix = (
+            parts.scheme,
+            parts.netloc,
+            parts.path.rstrip("/"),
+        )
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
         parts = urlsplit(url)
@@ -84,7 +92,11 @@ class RestGateway:
         return str(call.sid)
 
     def update_call(
-        self, *, call_sid: str, url: str | None = None, twiml: str | None = None,
+        self,
+        *,
+        call_sid: str,
+        url: str | None = None,
+        twiml: str | None = None,
         status: str | None = None,
     ) -> None:
         params: dict[str, Any] = {}
@@ -126,11 +138,16 @@ class OutboxGateway:
 
     def create_call(self, *, to: str, from_: str, url: str, status_callback: str) -> str:
         return self._record(
-            "calls.create", {"to": to, "from": from_, "url": url, "status_callback": status_callback}
+            "calls.create",
+            {"to": to, "from": from_, "url": url, "status_callback": status_callback},
         )
 
     def update_call(
-        self, *, call_sid: str, url: str | None = None, twiml: str | None = None,
+        self,
+        *,
+        call_sid: str,
+        url: str | None = None,
+        twiml: str | None = None,
         status: str | None = None,
     ) -> None:
         self._record(

@@ -7,7 +7,7 @@ routes catch everything past the signature check and answer with a safe TwiML pa
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
@@ -64,22 +64,35 @@ def field(form: FormData, name: str, *, limit: int = 256) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
 
-def fallback(twiml: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+SafeAnswer = Callable[[Request], str]
+
+
+def fallback(answer: SafeAnswer) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Name the TwiML a voice route answers with if anything past the signature fails."""
 
     def mark(endpoint: Callable[..., Any]) -> Callable[..., Any]:
-        endpoint.__voice_fallback__ = twiml  # type: ignore[attr-defined]
+        endpoint.__voice_fallback__ = answer  # type: ignore[attr-defined]
         return endpoint
 
     return mark
 
 
+def _safe_twiml(answer: SafeAnswer | None, request: Request) -> str:
+    if answer is None:
+        return EMPTY_TWIML
+    try:
+        return answer(request)
+    except Exception:
+        log.exception("fallback TwiML failed too")
+        return EMPTY_TWIML
+
+
 class VoiceRoute(APIRoute):
     """A Twilio route: 403 for bad signatures, otherwise always TwiML."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        safe_twiml: str = getattr(self.endpoint, "__voice_fallback__", EMPTY_TWIML)
+        safe_answer: SafeAnswer | None = getattr(self.endpoint, "__voice_fallback__", None)
         path = self.path
 
         async def answer(request: Request) -> Response:
@@ -89,12 +102,12 @@ class VoiceRoute(APIRoute):
                 if exc.status_code in (403, 413):
                     raise
                 log.warning("voice route %s: HTTP %s; answering fallback", path, exc.status_code)
-                return TwiML(safe_twiml)
+                return TwiML(_safe_twiml(safe_answer, request))
             except Exception:
                 log.exception("voice route %s failed; answering fallback TwiML", path)
-                return TwiML(safe_twiml)
+                return TwiML(_safe_twiml(safe_answer, request))
             if response.status_code >= 400:
-                return TwiML(safe_twiml)
+                return TwiML(_safe_twiml(safe_answer, request))
             return response
 
         return answer

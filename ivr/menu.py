@@ -185,9 +185,13 @@ def _cross_check(menu: Menu) -> list[tuple[str, str]]:
             seen.add(choice.key)
             check_goal(f"{where}.choices.{index}", choice.route, choice.goto)
             for language in set(choice.speech) - languages:
-                problems.append((f"{where}.choices.{index}.speech", f"unknown language {language!r}"))
+                problems.append(
+                    (f"{where}.choices.{index}.speech", f"unknown language {language!r}")
+                )
             if choice.switch_language and not menu.language_offer:
-                problems.append((f"{where}.choices.{index}", "switch_language needs language_offer"))
+                problems.append(
+                    (f"{where}.choices.{index}", "switch_language needs language_offer")
+                )
     return problems
 
 

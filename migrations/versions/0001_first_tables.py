@@ -233,7 +233,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_ticket_event_ticket_id"), ["ticket_id"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("ticket_event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ticket_event_ticket_id"))

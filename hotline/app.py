@@ -1,0 +1,79 @@
+"""The app factory: wires the domains' routers to the shell's services."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from twilio.request_validator import RequestValidator
+
+from crm import api as crm_api
+from crm import webhooks as crm_webhooks
+from hotline import health
+from hotline.clock import Clock
+from hotline.context import Services
+from hotline.db import check_migrated
+from hotline.errors import install_error_handlers
+from hotline.jobs import use_services
+from hotline.redis import async_client
+from hotline.settings import Settings, get_settings
+from ivr import webhooks as ivr_webhooks
+from ivr.menu import load_menu
+from ivr.service import Ivr
+from ivr.session import SessionStore
+from ivr.twiml import Documents
+from recordings import webhooks as recording_webhooks
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    # Read and check the menu now: a broken menu file stops start-up, not a caller.
+    menu = load_menu(settings.ivr_menu_path)
+    documents = Documents(
+        menu,
+        hold_music_url=settings.hold_music_url,
+        voicemail_max_seconds=settings.voicemail_max_seconds,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = Services.build(settings, clock=clock)
+        check_migrated(services.engine)
+        redis = async_client(services.settings.redis_url or "")
+        app.state.services = services
+        app.state.redis = redis
+        app.state.ivr = Ivr(
+            menu=menu,
+            docs=documents,
+            store=SessionStore(redis, settings.ivr_session_ttl_seconds),
+            calendar=services.calendar,
+            clock=services.clock,
+            engine=services.engine,
+            region=settings.default_region,
+        )
+        use_services(services)
+        try:
+            yield
+        finally:
+            await redis.aclose()
+            services.close()
+
+    app = FastAPI(
+        title="Hotline",
+        version="0.1.0",
+        summary="A bank's customer-service hotline on Twilio.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.twilio_validator = RequestValidator(settings.twilio_auth_token)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(ivr_webhooks.router)
+    app.include_router(recording_webhooks.router)
+    app.include_router(crm_webhooks.router)
+    app.include_router(crm_api.router)
+    return app

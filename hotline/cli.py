@@ -1,0 +1,157 @@
+"""The `hotline` command: serve, api, worker, migrate, demo-data."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+
+from hotline.clock import SystemClock
+from hotline.db import make_engine, migrate
+from hotline.logging import configure_logging
+from hotline.settings import Settings, get_settings
+
+log = logging.getLogger("hotline")
+
+
+def _migrate(settings: Settings) -> None:
+    migrate(settings.database_url)
+    log.info("database migrated")
+
+
+def _demo_data(settings: Settings, *, only_if_empty: bool) -> bool:
+    from hotline.demo_data import load_demo_data
+
+    engine = make_engine(settings.database_url)
+    try:
+        return load_demo_data(engine, now=SystemClock().now(), only_if_empty=only_if_empty)
+    finally:
+        engine.dispose()
+
+
+def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
+    _migrate(settings)
+    return 0
+
+
+def cmd_demo_data(settings: Settings, _: argparse.Namespace) -> int:
+    _migrate(settings)
+    loaded = _demo_data(settings, only_if_empty=False)
+    print("demo data loaded" if loaded else "demo data not loaded")
+    return 0
+
+
+def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "hotline.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+    return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from rq import SimpleWorker, Worker
+
+    from hotline.jobs import QUEUE_NAMES
+    from hotline.redis import sync_client
+
+    if settings.redis_url is None:
+        print("HOTLINE_REDIS_URL is not set; `hotline serve` runs a worker with an embedded Redis")
+        return 2
+    connection = sync_client(settings.redis_url)
+    worker_class = SimpleWorker if args.simple else Worker
+    worker = worker_class(list(args.queues or QUEUE_NAMES), connection=connection)
+    worker.work(with_scheduler=True, logging_level=settings.log_level.upper())
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    """API, RQ worker and scheduler in one process group: what `make run` starts."""
+    import uvicorn
+
+    from hotline.app import create_app
+    from hotline.redis import EmbeddedRedis
+
+    _migrate(settings)
+    if args.demo_data_if_empty and settings.demo_data:
+        _demo_data(settings, only_if_empty=True)
+    embedded = None
+    if settings.redis_url is None:
+        embedded = EmbeddedRedis(settings.embedded_redis_path)
+        settings = settings.model_copy(update={"redis_url": embedded.url})
+    env = {**os.environ, "HOTLINE_REDIS_URL": settings.redis_url or ""}
+    # A SimpleWorker keeps one process: jobs start in milliseconds on a laptop.
+    worker = subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker", "--simple"], env=env)
+    try:
+        print(f"Hotline on http://{args.host}:{args.port}  (Ctrl-C stops everything)")
+        uvicorn.run(
+            create_app(settings),
+            host=args.host,
+            port=args.port,
+            log_level=settings.log_level.lower(),
+            access_log=False,
+        )
+    finally:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGINT)
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        if embedded is not None:
+            embedded.close()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hotline", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="API + worker + scheduler (+ embedded Redis)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--demo-data-if-empty", action="store_true", help="seed the demo bank on an empty database"
+    )
+    serve.set_defaults(handler=cmd_serve)
+
+    api = commands.add_parser("api", help="the web API only (production)")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=8000)
+    api.add_argument("--workers", type=int, default=1)
+    api.set_defaults(handler=cmd_api)
+
+    worker = commands.add_parser("worker", help="an RQ worker with the scheduler (production)")
+    worker.add_argument("--simple", action="store_true", help="run jobs in this process (no fork)")
+    worker.add_argument("queues", nargs="*", help="queues to serve (default: all)")
+    worker.set_defaults(handler=cmd_worker)
+
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(
+        handler=cmd_migrate
+    )
+    commands.add_parser("demo-data", help="load the demo bank").set_defaults(handler=cmd_demo_data)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    result: int = args.handler(settings, args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

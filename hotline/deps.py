@@ -1,0 +1,43 @@
+"""Request dependencies as `Annotated` aliases that tests can override."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from hotline.clock import Clock
+from hotline.context import Services
+from hotline.settings import Settings
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request owns the transaction: commit when the handler returns, else roll back."""
+    with Session(get_services(request).engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return get_services(request).settings
+
+
+def get_clock(request: Request) -> Clock:
+    return get_services(request).clock
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+ClockDep = Annotated[Clock, Depends(get_clock)]

@@ -1,0 +1,78 @@
+"""Jobs of the voice side: a finished call goes onto its ticket."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from crm import service as crm
+from crm.models import CallRecord
+from hotline.db import session_scope
+from hotline.jobs import services
+from hotline.phone import to_e164
+from ivr.menu import Menu, load_menu
+from ivr.session import CallState, load_sync, mark_logged
+from recordings import service as recordings
+
+log = logging.getLogger(__name__)
+
+# After logging, the session lingers this long so late repeats of callbacks stay harmless.
+KEEP_AFTER_LOGGED_SECONDS = 3600
+
+
+def call_record(state: CallState, menu: Menu, *, now: datetime) -> CallRecord:
+    """What the session knows about a finished call, as the CRM wants it."""
+    ended_at = state.time("ended_at") or now
+    duration = int(state.get("duration") or 0) or None
+    started_at = state.started_at or (ended_at - timedelta(seconds=duration or 0))
+    priority = state.get("priority")
+    return CallRecord(
+        call_sid=state.call_sid,
+        from_number=state.from_number or to_e164(state.get("from_cb")),
+        to_number=state.to_number or to_e164(state.get("to_cb")),
+        customer_id=state.customer_id,
+        language=state.language or menu.default_language,
+        ivr_path=state.path,
+        route=state.get("route"),
+        skill=state.get("skill"),
+        priority=int(priority) if priority else None,
+        category=state.get("category") or menu.unrouted.category,
+        subject=state.get("subject") or menu.unrouted.subject,
+        complaint=state.flag("complaint"),
+        after_hours=state.after_hours,
+        self_service=state.flag("self_service"),
+        voicemail_recording_sid=state.get("voicemail_sid"),
+        started_at=started_at,
+        queue_entered_at=state.time("queued_at"),
+        answered_at=state.time("answered_at"),
+        ended_at=ended_at,
+        duration_seconds=duration,
+        twilio_status=state.get("twilio_status"),
+        queue_result=state.get("queue_result"),
+    )
+
+
+def finalise_call(call_sid: str) -> str | None:
+    """Write a finished call to its call log and ticket; safe to run any number of times."""
+    svc = services()
+    state = load_sync(svc.redis, call_sid)
+    if state is None:
+        log.error("call %s ended but its session is gone; nothing to log", call_sid)
+        return None
+    if state.flag("logged"):
+        return None
+    menu = load_menu(svc.settings.ivr_menu_path)
+    record = call_record(state, menu, now=svc.clock.now())
+    with session_scope(svc.engine) as session:
+        has_voicemail = recordings.has_voicemail(session=session, call_sid=call_sid)
+        call = crm.log_call(
+            session=session,
+            record=record,
+            calendar=svc.calendar,
+            now=svc.clock.now(),
+            window_days=svc.settings.repeat_contact_window_days,
+            has_recording=has_voicemail,
+        )
+        disposition = str(call.disposition)
+    mark_logged(svc.redis, call_sid, keep_seconds=KEEP_AFTER_LOGGED_SECONDS)
+    return disposition

@@ -1,0 +1,334 @@
+"""The IVR's decisions: what each voice request changes and what TwiML answers it.
+
+No HTTP types here: webhooks pass plain values in and send the returned TwiML out.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import anyio
+from sqlalchemy import Engine
+
+from crm import service as crm
+from crm.models import CallerProfile, TicketStatus
+from hotline.business_hours import BusinessCalendar
+from hotline.clock import Clock
+from hotline.db import session_scope
+from hotline.phone import mask, to_e164
+from ivr.menu import Menu, Node
+from ivr.session import CallState, SessionStore
+from ivr.speech import digits_in, match_choice
+from ivr.twiml import Documents
+
+log = logging.getLogger(__name__)
+
+TERMINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+# Queue results after which the call is over or elsewhere: nothing more to say.
+QUEUE_DONE = frozenset(
+    {"hangup", "bridged", "bridging-in-process", "redirected", "redirected-from-bridged"}
+)
+
+
+@dataclass(frozen=True)
+class Ivr:
+    """Everything the IVR needs, built once per process."""
+
+    menu: Menu
+    docs: Documents
+    store: SessionStore
+    calendar: BusinessCalendar
+    clock: Clock
+    engine: Engine
+    region: str
+
+    def language(self, requested: str | None) -> str:
+        return requested if requested in self.menu.languages else self.menu.default_language
+
+
+@dataclass(frozen=True)
+class Step:
+    """One applied step: the answer and what it changes in the session."""
+
+    answer: str
+    fields: dict[str, Any]
+
+
+# --- incoming --------------------------------------------------------------------------------
+
+
+async def answer_incoming(ivr: Ivr, *, call_sid: str, from_raw: str, to_raw: str) -> str:
+    now = ivr.clock.now()
+    from_number = to_e164(from_raw, region=ivr.region)
+    caller = await _lookup_caller(ivr, from_number)
+    language = ivr.language(caller.preferred_language if caller else None)
+    after_hours = not ivr.calendar.is_open(now)
+    node_name = ivr.menu.after_hours_start if after_hours else ivr.menu.start
+    node = ivr.menu.nodes[node_name]
+    greeting = [ivr.docs.phrase(node.greeting, language)] if node.greeting else []
+    answer = ivr.docs.menu(node_name, language, 1, *greeting)
+    fields: dict[str, Any] = {
+        "from": from_number or "",
+        "to": to_e164(to_raw, region=ivr.region) or "",
+        "customer_id": caller.customer_id if caller else "",
+        "vip": bool(caller and caller.segment == "vip"),
+        "lang": language,
+        "node": node_name,
+        "tries": 0,
+        "started_at": now,
+        "after_hours": after_hours,
+        "path": [],
+    }
+    previous = await ivr.store.start(call_sid, fields, answer)
+    if previous is None:
+        log.info("call %s from %s: %s in %s", call_sid, mask(from_number), node_name, language)
+    return previous or answer
+
+
+async def _lookup_caller(ivr: Ivr, number: str | None) -> CallerProfile | None:
+    if number is None:
+        return None
+
+    def lookup() -> CallerProfile | None:
+        with session_scope(ivr.engine) as session:
+            return crm.find_caller(session=session, number=number)
+
+    try:
+        return await anyio.to_thread.run_sync(lookup)
+    except Exception:
+        # The caller still gets the menu; only the VIP lift and language preference are lost.
+        log.warning(
+            "customer lookup failed for %s; treating as unknown", mask(number), exc_info=True
+        )
+        return None
+
+
+# --- menu steps ------------------------------------------------------------------------------
+
+
+async def answer_gather(
+    ivr: Ivr, *, call_sid: str, step: int, digits: str, speech: str, from_raw: str, to_raw: str
+) -> str:
+    state = await ivr.store.load(call_sid)
+    if state is None or not state.started:
+        log.warning("gather for unknown call %s; starting it at the menu", call_sid)
+        return await answer_incoming(ivr, call_sid=call_sid, from_raw=from_raw, to_raw=to_raw)
+    if step != state.step:
+        # A repeat gets the answer it had; a step from nowhere hears the current prompt again.
+        return state.get(f"r:{step}") or _reprompt(ivr, state)
+    decided = await _decide(ivr, state, digits=digits, speech=speech)
+    applied, kept = await ivr.store.advance(call_sid, step, decided.fields, decided.answer)
+    if applied:
+        return decided.answer
+    return kept or _reprompt(ivr, state)
+
+
+def _reprompt(ivr: Ivr, state: CallState) -> str:
+    node = state.node if state.node in ivr.menu.nodes else ivr.menu.start
+    return ivr.docs.menu(node, ivr.language(state.language), state.step)
+
+
+async def _decide(ivr: Ivr, state: CallState, *, digits: str, speech: str) -> Step:
+    node_name = state.node if state.node in ivr.menu.nodes else ivr.menu.start
+    node = ivr.menu.nodes[node_name]
+    language = ivr.language(state.language)
+    now = ivr.clock.now()
+    entry: dict[str, Any] = {
+        "node": node_name,
+        "at": now.isoformat(timespec="seconds"),
+        "input": "dtmf" if digits else ("speech" if speech.strip() else "none"),
+    }
+    if node.collect == "case_number":
+        return await _case_number(ivr, state, node, language, entry, digits=digits, speech=speech)
+    choice = match_choice(node, digits=digits, speech=speech, language=language)
+    if choice is None:
+        entry["choice"] = None
+        return _retry_or_fail(
+            ivr, state, node, language, entry, ivr.docs.phrase("not_understood", language)
+        )
+    entry["choice"] = choice.key
+    if choice.switch_language:
+        language = ivr.menu.other_language(language)
+        entry["language"] = language
+        return _go(ivr, state, language, entry, goto=node_name)
+    return _go(ivr, state, language, entry, route=choice.route, goto=choice.goto)
+
+
+def _retry_or_fail(
+    ivr: Ivr, state: CallState, node: Node, language: str, entry: dict[str, Any], apology: str
+) -> Step:
+    tries = state.tries + 1
+    if tries > node.retries:
+        entry["gave_up"] = True
+        return _go(
+            ivr,
+            state,
+            language,
+            entry,
+            route=node.on_fail.route,
+            goto=node.on_fail.goto,
+            prefix=(apology,),
+        )
+    answer = ivr.docs.menu(state.node, language, state.step + 1, apology)
+    return Step(answer, {"tries": tries, "path": [*state.path, entry]})
+
+
+def _go(
+    ivr: Ivr,
+    state: CallState,
+    language: str,
+    entry: dict[str, Any],
+    *,
+    route: str | None = None,
+    goto: str | None = None,
+    prefix: tuple[str, ...] = (),
+    extra: dict[str, Any] | None = None,
+) -> Step:
+    fields: dict[str, Any] = {
+        "lang": language,
+        "tries": 0,
+        "path": [*state.path, entry],
+        **(extra or {}),
+    }
+    if goto is not None:
+        fields["node"] = goto
+        return Step(ivr.docs.menu(goto, language, state.step + 1, *prefix), fields)
+    assert route is not None
+    return _route(ivr, state, language, route, fields, prefix)
+
+
+def _route(
+    ivr: Ivr,
+    state: CallState,
+    language: str,
+    name: str,
+    fields: dict[str, Any],
+    prefix: tuple[str, ...],
+) -> Step:
+    target = ivr.menu.routes[name]
+    if state.after_hours and target.kind == "queue" and not target.always_open:
+        name, target = "voicemail", ivr.menu.routes["voicemail"]
+    priority = max(1, target.priority - 1) if state.vip else target.priority
+    fields.update(
+        route=name,
+        category=target.category,
+        subject=target.subject,
+        complaint=target.complaint,
+        priority=priority,
+        node="",
+    )
+    if target.kind == "voicemail":
+        return Step(ivr.docs.voicemail(language, *prefix), fields)
+    assert target.skill is not None
+    fields.update(skill=target.skill, queued_at=ivr.clock.now())
+    # Until skill routing exists, the caller waits in the Twilio queue named for the skill.
+    return Step(ivr.docs.enqueue(target.skill, language), fields)
+
+
+async def _case_number(
+    ivr: Ivr,
+    state: CallState,
+    node: Node,
+    language: str,
+    entry: dict[str, Any],
+    *,
+    digits: str,
+    speech: str,
+) -> Step:
+    keyed = digits_in(digits or speech)[:20]
+    number = crm.parse_ticket_number(keyed)
+    if number is None:
+        entry["choice"] = None
+        apology = ivr.docs.phrase("case_not_found" if keyed else "not_understood", language)
+        return _retry_or_fail(ivr, state, node, language, entry, apology)
+
+    def lookup() -> TicketStatus | None:
+        with session_scope(ivr.engine) as session:
+            return crm.caller_case_status(
+                session=session, ticket_number=number, caller_number=state.from_number
+            )
+
+    status = await anyio.to_thread.run_sync(lookup)
+    if status is None:
+        entry["choice"] = "not_found"
+        return _retry_or_fail(
+            ivr, state, node, language, entry, ivr.docs.phrase("case_not_found", language)
+        )
+    entry["choice"] = "found"
+    told = ivr.docs.phrase_with(
+        "case_status",
+        language,
+        number=" ".join(number[1:].replace("-", "")),
+        status=ivr.menu.phrase(f"status.{status}", language),
+    )
+    return _go(
+        ivr,
+        state,
+        language,
+        entry,
+        goto=ivr.menu.start,
+        prefix=(told,),
+        extra={"self_service": True},
+    )
+
+
+# --- queue, voicemail, status ----------------------------------------------------------------
+
+
+def answer_wait(ivr: Ivr, *, language: str | None, position: str) -> str:
+    spoken = int(position) if position.isdigit() and len(position) < 6 else None
+    return ivr.docs.wait(ivr.language(language), spoken)
+
+
+async def answer_queue_result(
+    ivr: Ivr, *, call_sid: str, language: str | None, result: str, queue_time: str
+) -> str:
+    fields: dict[str, Any] = {"queue_result": result or "unknown", "queue_left_at": ivr.clock.now()}
+    if queue_time.isdigit():
+        fields["queue_time"] = int(queue_time)
+    await ivr.store.update(call_sid, fields, only_new=True)
+    if result in QUEUE_DONE:
+        return ivr.docs.hangup()
+    # Queue full or a Twilio error: the caller is not dropped, they can leave a message.
+    lang = ivr.language(language)
+    return ivr.docs.voicemail(lang, ivr.docs.phrase("sorry_voicemail", lang))
+
+
+async def answer_voicemail(
+    ivr: Ivr, *, call_sid: str, language: str | None, recording_sid: str, duration: str
+) -> str:
+    if recording_sid:
+        fields: dict[str, Any] = {"voicemail_sid": recording_sid}
+        if duration.isdigit():
+            fields["voicemail_seconds"] = int(duration)
+        await ivr.store.update(call_sid, fields, only_new=True)
+    return ivr.docs.voicemail_thanks(ivr.language(language))
+
+
+async def record_call_status(
+    ivr: Ivr,
+    *,
+    call_sid: str,
+    status: str,
+    sequence: str,
+    timestamp: datetime | None,
+    duration: str,
+    from_raw: str,
+    to_raw: str,
+) -> bool:
+    """Note a call-progress event; True exactly once per call: when it has just ended."""
+    terminal = status in TERMINAL_STATUSES
+    fields: dict[str, Any] = {"twilio_status": status}
+    if terminal:
+        fields["ended_at"] = timestamp or ivr.clock.now()
+        if duration.isdigit():
+            fields["duration"] = int(duration)
+        # Kept apart from the IVR's own fields: used only if the incoming request never reached us.
+        fields["from_cb"] = to_e164(from_raw, region=ivr.region) or ""
+        fields["to_cb"] = to_e164(to_raw, region=ivr.region) or ""
+    event_id = f"{sequence}:{status}" if sequence else status
+    outcome = await ivr.store.record_status(call_sid, event_id, terminal=terminal, fields=fields)
+    return outcome == 2

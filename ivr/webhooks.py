@@ -1,0 +1,139 @@
+"""Twilio's voice requests. Thin: read the form, call the service, answer TwiML."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from functools import partial
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from hotline.jobs import enqueue_once
+from hotline.twilio_webhook import EMPTY_TWIML, TwilioForm, TwiML, VoiceRoute, fallback, field
+from ivr import service
+from ivr.jobs import finalise_call
+from ivr.service import Ivr
+from ivr.twiml import LAST_RESORT
+
+router = APIRouter(prefix="/twilio/voice", tags=["twilio voice"], route_class=VoiceRoute)
+
+
+def get_ivr(request: Request) -> Ivr:
+    ivr: Ivr = request.app.state.ivr
+    return ivr
+
+
+IvrDep = Annotated[Ivr, Depends(get_ivr)]
+
+
+def _queue_fallback(request: Request) -> str:
+    ivr: Ivr = request.app.state.ivr
+    return ivr.docs.fallback_queue[ivr.menu.default_language]
+
+
+def _wait_fallback(request: Request) -> str:
+    ivr: Ivr = request.app.state.ivr
+    return ivr.docs.fallback_wait
+
+
+@router.post("/incoming", response_class=TwiML)
+@fallback(_queue_fallback)
+async def incoming(form: TwilioForm, ivr: IvrDep) -> Response:
+    call_sid = field(form, "CallSid", limit=64)
+    if not call_sid:
+        return TwiML(LAST_RESORT)
+    answer = await service.answer_incoming(
+        ivr, call_sid=call_sid, from_raw=field(form, "From"), to_raw=field(form, "To")
+    )
+    return TwiML(answer)
+
+
+@router.post("/gather", response_class=TwiML)
+@fallback(_queue_fallback)
+async def gather(form: TwilioForm, ivr: IvrDep, step: str = "0") -> Response:
+    call_sid = field(form, "CallSid", limit=64)
+    if not call_sid:
+        return TwiML(LAST_RESORT)
+    answer = await service.answer_gather(
+        ivr,
+        call_sid=call_sid,
+        step=int(step) if step.isdigit() and len(step) < 6 else -1,
+        digits=field(form, "Digits", limit=32),
+        speech=field(form, "SpeechResult", limit=2000),
+        from_raw=field(form, "From"),
+        to_raw=field(form, "To"),
+    )
+    return TwiML(answer)
+
+
+@router.post("/wait", response_class=TwiML)
+@fallback(_wait_fallback)
+async def wait(form: TwilioForm, ivr: IvrDep, lang: str = "") -> Response:
+    return TwiML(service.answer_wait(ivr, language=lang, position=field(form, "QueuePosition")))
+
+
+@router.post("/queue-result", response_class=TwiML)
+@fallback(_queue_fallback)
+async def queue_result(form: TwilioForm, ivr: IvrDep, lang: str = "") -> Response:
+    answer = await service.answer_queue_result(
+        ivr,
+        call_sid=field(form, "CallSid", limit=64),
+        language=lang,
+        result=field(form, "QueueResult", limit=32),
+        queue_time=field(form, "QueueTime", limit=12),
+    )
+    return TwiML(answer)
+
+
+@router.post("/voicemail", response_class=TwiML)
+@fallback(lambda request: EMPTY_TWIML)
+async def voicemail(form: TwilioForm, ivr: IvrDep, lang: str = "") -> Response:
+    answer = await service.answer_voicemail(
+        ivr,
+        call_sid=field(form, "CallSid", limit=64),
+        language=lang,
+        recording_sid=field(form, "RecordingSid", limit=64),
+        duration=field(form, "RecordingDuration", limit=12),
+    )
+    return TwiML(answer)
+
+
+def _timestamp(raw: str) -> datetime | None:
+    try:
+        return parsedate_to_datetime(raw).astimezone(UTC) if raw else None
+    except (TypeError, ValueError):
+        return None
+
+
+@router.post("/status", response_class=TwiML)
+@fallback(lambda request: EMPTY_TWIML)
+async def status(request: Request, form: TwilioForm, ivr: IvrDep) -> Response:
+    call_sid = field(form, "CallSid", limit=64)
+    if not call_sid:
+        return TwiML(EMPTY_TWIML)
+    ended = await service.record_call_status(
+        ivr,
+        call_sid=call_sid,
+        status=field(form, "CallStatus", limit=16),
+        sequence=field(form, "SequenceNumber", limit=8),
+        timestamp=_timestamp(field(form, "Timestamp", limit=64)),
+        duration=field(form, "CallDuration", limit=12),
+        from_raw=field(form, "From"),
+        to_raw=field(form, "To"),
+    )
+    if ended:
+        # RQ's client is synchronous: keep it off the event loop.
+        await anyio.to_thread.run_sync(
+            partial(
+                enqueue_once,
+                request.app.state.services.redis,
+                "default",
+                finalise_call,
+                call_sid,
+                job_id=f"finalise-call-{call_sid}",
+            )
+        )
+    return TwiML(EMPTY_TWIML)
