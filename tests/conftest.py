@@ -88,7 +88,7 @@ def _engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tup
 
 
 def _empty_tables(engine: Engine) -> None:
-    tables = [table for table in reversed(SQLModel.metadata.sorted_tables)]
+    tables = list(reversed(SQLModel.metadata.sorted_tables))
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             names = ", ".join(f'"{table.name}"' for table in tables)
