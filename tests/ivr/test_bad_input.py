@@ -30,8 +30,8 @@ WAIT_VERBS = {"Say", "Play", "Pause", "Hangup", "Redirect", "Leave", "Gather"}
 
 
 def assert_twiml(response: object) -> ET.Element:
-    status = getattr(response, "status_code")
-    text = getattr(response, "text")
+    status = response.status_code
+    text = response.text
     assert status == 200, text
     assert text.startswith("<?xml")
     root = ET.fromstring(text)
