@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from twilio.request_validator import RequestValidator
 
 from crm import api as crm_api
 from crm import webhooks as crm_webhooks
@@ -19,6 +18,7 @@ from hotline.errors import install_error_handlers
 from hotline.jobs import use_services
 from hotline.redis import async_client
 from hotline.settings import Settings, get_settings
+from hotline.twilio_webhook import SignatureValidators
 from ivr import webhooks as ivr_webhooks
 from ivr.menu import load_menu
 from ivr.service import Ivr
@@ -69,7 +69,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.twilio_validator = RequestValidator(settings.twilio_auth_token)
+    app.state.twilio_validators = SignatureValidators(
+        settings.twilio_auth_token, settings.twilio_webhook_shared_key
+    )
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(ivr_webhooks.router)

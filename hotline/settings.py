@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     twilio_auth_token: str = Field(
         DEV_AUTH_TOKEN, validation_alias=AliasChoices("TWILIO_AUTH_TOKEN", "twilio_auth_token")
     )
+    # Only for accounts that sign webhooks with HMAC-SHA256 and a shared key.
+    twilio_webhook_shared_key: str | None = None
     twilio_api_base: str | None = None
     twilio_timeout_seconds: float = 5.0
     # The hotline's own number: caller ID for SMS and outbound calls.

@@ -21,7 +21,8 @@ from ivr.twiml import LAST_RESORT
 router = APIRouter(prefix="/twilio/voice", tags=["twilio voice"], route_class=VoiceRoute)
 
 
-def get_ivr(request: Request) -> Ivr:
+async def get_ivr(request: Request) -> Ivr:
+    # async: FastAPI would run a plain def dependency in a thread, on every request.
     ivr: Ivr = request.app.state.ivr
     return ivr
 
