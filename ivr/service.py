@@ -329,6 +329,15 @@ async def record_call_status(
         # Kept apart from the IVR's own fields: used only if the incoming request never reached us.
         fields["from_cb"] = to_e164(from_raw, region=ivr.region) or ""
         fields["to_cb"] = to_e164(to_raw, region=ivr.region) or ""
-    event_id = f"{sequence}:{status}" if sequence else status
+    event_id = status_event_id(status, sequence)
     outcome = await ivr.store.record_status(call_sid, event_id, terminal=terminal, fields=fields)
     return outcome == 2
+
+
+def status_event_id(status: str, sequence: str) -> str:
+    """The natural key of a status callback within its call."""
+    return f"{sequence}:{status}" if sequence else status
+
+
+async def forget_call_end(ivr: Ivr, *, call_sid: str, status: str, sequence: str) -> None:
+    await ivr.store.forget_end(call_sid, status_event_id(status, sequence))

@@ -115,26 +115,35 @@ async def status(request: Request, form: TwilioForm, ivr: IvrDep) -> Response:
     call_sid = field(form, "CallSid", limit=64)
     if not call_sid:
         return TwiML(EMPTY_TWIML)
+    status_value = field(form, "CallStatus", limit=16)
+    sequence = field(form, "SequenceNumber", limit=8)
     ended = await service.record_call_status(
         ivr,
         call_sid=call_sid,
-        status=field(form, "CallStatus", limit=16),
-        sequence=field(form, "SequenceNumber", limit=8),
+        status=status_value,
+        sequence=sequence,
         timestamp=_timestamp(field(form, "Timestamp", limit=64)),
         duration=field(form, "CallDuration", limit=12),
         from_raw=field(form, "From"),
         to_raw=field(form, "To"),
     )
     if ended:
-        # RQ's client is synchronous: keep it off the event loop.
-        await anyio.to_thread.run_sync(
-            partial(
-                enqueue_once,
-                request.app.state.services.redis,
-                "default",
-                finalise_call,
-                call_sid,
-                job_id=f"finalise-call-{call_sid}",
+        try:
+            # RQ's client is synchronous: keep it off the event loop.
+            await anyio.to_thread.run_sync(
+                partial(
+                    enqueue_once,
+                    request.app.state.services.redis,
+                    "default",
+                    finalise_call,
+                    call_sid,
+                    job_id=f"finalise-call-{call_sid}",
+                )
             )
-        )
+        except Exception:
+            # Not logged yet: forget this delivery so Twilio's retry of it can try again.
+            await service.forget_call_end(
+                ivr, call_sid=call_sid, status=status_value, sequence=sequence
+            )
+            raise
     return TwiML(EMPTY_TWIML)
