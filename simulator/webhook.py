@@ -14,7 +14,7 @@ import httpx
 
 from simulator.clock import SimClock
 from simulator.signing import compute_signature, form_encode
-from simulator.transcript import CallError, CallRecord, WebhookRequest
+from simulator.transcript import CallError, Event, WebhookRequest
 from simulator.twiml import MAX_DOCUMENT_BYTES, TwimlError, parse_document
 
 XML_CONTENT_TYPES = ("text/xml", "application/xml")
@@ -117,7 +117,7 @@ async def deliver(
 async def fetch_twiml(
     endpoint: AppEndpoint,
     clock: SimClock,
-    record: CallRecord,
+    log: list[Event],
     *,
     method: str,
     url: str,
@@ -128,34 +128,32 @@ async def fetch_twiml(
     delivery = await deliver(
         endpoint, clock, method=method, url=url, params=params, purpose=purpose
     )
-    record.events.append(delivery.request)
+    log.append(delivery.request)
     if delivery.error is not None:
-        record.events.append(delivery.error)
+        log.append(delivery.error)
         return None
     assert delivery.response is not None
     response = delivery.response
     at = delivery.request.at
     body = response.content
     if len(body) > MAX_DOCUMENT_BYTES:
-        record.events.append(CallError(at, 11750, f"response body is {len(body)} bytes", url))
+        log.append(CallError(at, 11750, f"response body is {len(body)} bytes", url))
         return None
     content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in XML_CONTENT_TYPES:
-        record.events.append(
-            CallError(at, 12300, f"invalid Content-Type {content_type or 'none'!r}", url)
-        )
+        log.append(CallError(at, 12300, f"invalid Content-Type {content_type or 'none'!r}", url))
         return None
     try:
         return parse_document(body)
     except TwimlError as exc:
-        record.events.append(CallError(at, exc.code, exc.message, url))
+        log.append(CallError(at, exc.code, exc.message, url))
         return None
 
 
 async def post_callback(
     endpoint: AppEndpoint,
     clock: SimClock,
-    record: CallRecord,
+    log: list[Event],
     *,
     url: str,
     params: Mapping[str, str],
@@ -173,7 +171,7 @@ async def post_callback(
         purpose=purpose,
         idempotency_token=idempotency_token,
     )
-    record.events.append(delivery.request)
+    log.append(delivery.request)
     if delivery.error is not None:
         error = delivery.error
-        record.events.append(CallError(error.at, error.code, error.message, url, fatal=False))
+        log.append(CallError(error.at, error.code, error.message, url, fatal=False))
