@@ -12,7 +12,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from simulator.callers import Directory, VirtualCustomer, press
+from simulator.callers import Directory, Step, VirtualCustomer, press, record
 from simulator.clock import SimClock
 from simulator.exchange import Exchange, PhoneNumber
 from simulator.server import EmulatorServer
@@ -33,6 +33,7 @@ class BaseUrlHttpClient(TwilioHttpClient):  # type: ignore[misc]
         return super().request(method, local, *args, **kwargs)
 
 
+VOICEMAIL = "+861095556"
 APP = TwimlApp(
     {
         "/voice": lambda p: twiml('<Enqueue waitUrl="/hold">support</Enqueue>'),
@@ -43,6 +44,7 @@ APP = TwimlApp(
         "/survey": lambda p: twiml("<Say>Thanks</Say><Hangup/>"),
         "/dequeued": lambda p: twiml("<Say>Connecting</Say><Hangup/>"),
         "/sms": lambda p: twiml(""),
+        "/voicemail": lambda p: twiml('<Record maxLength="3600"/>'),
     }
 )
 
@@ -56,7 +58,10 @@ def server() -> Iterator[EmulatorServer]:
         return Exchange(
             endpoint=AppEndpoint(client, PUBLIC, TOKEN),
             account_sid=ACCOUNT,
-            numbers=[PhoneNumber(BANK, "/voice", sms_url="/sms")],
+            numbers=[
+                PhoneNumber(BANK, "/voice", sms_url="/sms"),
+                PhoneNumber(VOICEMAIL, "/voicemail"),
+            ],
             clock=SimClock(2000),
             answerer=Directory(default=VirtualCustomer([press("5")], ring_seconds=2)),
             sms_replier=lambda message: "STOP",
@@ -145,8 +150,36 @@ def test_an_unknown_call_is_twilios_404(server: EmulatorServer) -> None:
     assert missing.value.status == 404 and missing.value.code == 20404
 
 
-async def _start_call(exchange: Exchange) -> str:
-    return exchange.start_call_in(from_=CALLER, to=BANK, script=[]).sid
+def test_a_recording_is_paused_and_the_call_ended_over_rest(server: EmulatorServer) -> None:
+    assert server.exchange is not None
+    exchange = server.exchange
+    caller = server.run(_start_call(exchange, [record(1200)], number=VOICEMAIL))
+    for _ in range(200):
+        if exchange.recordings:
+            break
+        time.sleep(0.005)
+    recording_sid = next(iter(exchange.recordings))
+    client = client_for(server)
+    paused = client.calls(caller).recordings(recording_sid).update(status="paused")
+    assert paused.status == "paused" and paused.call_sid == caller
+    assert client.calls(caller).update(status="completed").sid == caller
+    record_ = server.run(exchange.wait_for(caller))
+    assert record_.outcome == "ended-by-api" and record_.status == "completed"
+    assert record_.notes("recording-paused")
+
+
+def test_queues_are_created_and_listed(server: EmulatorServer) -> None:
+    client = client_for(server)
+    created = client.queues.create(friendly_name="complaints", max_size=50)
+    assert created.sid.startswith("QU") and created.max_size == 50
+    assert [q.friendly_name for q in client.queues.list()] == ["complaints"]
+    assert client.queues(created.sid).fetch().current_size == 0
+
+
+async def _start_call(
+    exchange: Exchange, script: list[Step] | None = None, number: str = BANK
+) -> str:
+    return exchange.start_call_in(from_=CALLER, to=number, script=script or []).sid
 
 
 def _wait_for_queue(client: Client) -> Any:
