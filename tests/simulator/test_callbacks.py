@@ -26,7 +26,7 @@ async def test_progress_events_are_numbered_in_order() -> None:
     assert [p["CallStatus"] for p in sent] == ["ringing", "ringing", "in-progress", "completed"]
     assert all(p["CallbackSource"] == "call-progress-events" for p in sent)
     assert all(parsedate_to_datetime(p["Timestamp"]).tzinfo for p in sent)
-    assert sent[-1]["CallDuration"] == str(record.duration) and 9 <= record.duration <= 15
+    assert sent[-1]["CallDuration"] == str(record.duration) and record.duration >= 9
     assert all(p["CallSid"] == record.call_sid for p in sent)
 
 

@@ -48,7 +48,7 @@ async def test_an_answered_dial_reports_the_talk_time_and_the_recording() -> Non
         record = await exchange.call_in(from_=CALLER, to=BANK, script=[])
     params = app.to("/dialed")[0]
     assert params["DialCallStatus"] == "completed"
-    assert 28 <= int(params["DialCallDuration"]) <= 40
+    assert int(params["DialCallDuration"]) >= 28
     assert params["RecordingUrl"].endswith(params["RecordingSid"])
     callback = app.to("/recording")[0]
     assert callback["RecordingSource"] == "DialVerb" and callback["RecordingChannels"] == "2"

@@ -25,7 +25,7 @@ async def test_a_recording_ends_with_the_key_and_reports_twice() -> None:
         call = await exchange.call_in(from_=CALLER, to=BANK, script=[record(25)])
     action = app.to("/recorded")[0]
     assert action["Digits"] == "#" and action["RecordingSid"].startswith("RE")
-    assert 24 <= int(action["RecordingDuration"]) <= 30
+    assert int(action["RecordingDuration"]) >= 24
     assert action["RecordingUrl"].endswith("/Recordings/" + action["RecordingSid"])
     statuses = [p["RecordingStatus"] for p in app.to("/recording")]
     assert statuses == ["in-progress", "completed"]
