@@ -330,4 +330,4 @@ class Call:
             )
             await self.callbacks.close()
         if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await asyncio.gather(*self._tasks)

@@ -346,7 +346,11 @@ class Exchange:
     async def drain(self) -> None:
         """Wait until every call and background delivery has finished."""
         while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            results = await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            for result in results:
+                # A crash inside the emulator must fail the run, not vanish.
+                if isinstance(result, Exception):
+                    raise result
 
     def report(self) -> RunReport:
         return RunReport.from_records([call.record for call in self.calls.values()])

@@ -4,8 +4,8 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
-from simulator.callbacks import CallbackChaos
-from simulator.callers import hangup_after
+from simulator.callbacks import ALL_EVENTS, CallbackChaos
+from simulator.callers import Directory, VirtualCustomer, hangup_after
 from simulator.exchange import PhoneNumber
 from tests.simulator.apps import BANK, CALLER, TwimlApp, emulate, twiml
 
@@ -71,3 +71,23 @@ async def test_a_rejected_call_completes_as_busy_without_being_answered() -> Non
     statuses = [p["CallStatus"] for p in web.to("/twilio/voice/status")]
     assert statuses == ["ringing", "ringing", "busy"]
     assert record.outcome == "rejected" and record.status == "busy"
+
+
+@pytest.mark.anyio
+async def test_an_unanswered_outbound_call_completes_as_no_answer() -> None:
+    web = app()
+    nobody = Directory(default=VirtualCustomer(outcome="no-answer"))
+    async with emulate(web, answerer=nobody) as exchange:
+        call = exchange.start_outbound(
+            to=CALLER,
+            from_=BANK,
+            url="/voice",
+            status_callback="/callback-status",
+            status_callback_events=ALL_EVENTS,
+            timeout=20,
+        )
+        record = await exchange.wait_for(call.sid)
+    sent = web.to("/callback-status")
+    assert [p["CallStatus"] for p in sent] == ["queued", "ringing", "no-answer"]
+    assert sent[-1]["Direction"] == "outbound-api" and sent[-1]["CallDuration"] == "0"
+    assert web.to("/voice") == [] and record.outcome == "no-answer"
