@@ -103,7 +103,8 @@ class Exchange:
         return queue
 
     def conference_named(self, name: str) -> ConferenceRoom:
-        if name not in self.conferences:
+        # A name is reused for a new conference once the previous one has ended.
+        if name not in self.conferences or self.conferences[name].ended.is_set():
             self.conferences[name] = ConferenceRoom(new_sid("CF"), name, asyncio.Event())
         return self.conferences[name]
 

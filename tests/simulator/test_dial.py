@@ -81,3 +81,26 @@ async def test_a_caller_hanging_up_mid_talk_still_gets_the_action_requested() ->
     params = app.to("/dialed")[0]
     assert params["DialCallStatus"] == "completed" and params["CallStatus"] == "completed"
     assert record.outcome == "caller-hangup" and "dial action" not in record.said
+
+
+@pytest.mark.anyio
+async def test_a_conference_ends_for_everyone_when_the_moderator_leaves() -> None:
+    app = TwimlApp(
+        {
+            "/voice": lambda p: twiml(
+                '<Dial action="/dialed"><Conference endConferenceOnExit="true">room</Conference>'
+                "</Dial>"
+                if p["From"] == CALLER
+                else '<Dial action="/dialed"><Conference>room</Conference></Dial>'
+            ),
+            "/dialed": lambda p: twiml("<Say>conference over</Say>"),
+        }
+    )
+    async with emulate(app, speed=500) as exchange:
+        guest = exchange.start_call_in(from_="+8613900000001", to=BANK, script=[hangup_after(300)])
+        host = await exchange.call_in(from_=CALLER, to=BANK, script=[hangup_after(20)])
+        guest_record = await exchange.wait_for(guest.sid)
+    assert host.outcome == "caller-hangup"
+    assert guest_record.said == ["conference over"]
+    conference_sids = {p["ConferenceSid"] for p in app.to("/dialed")}
+    assert len(conference_sids) == 1 and conference_sids.pop().startswith("CF")
