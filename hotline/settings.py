@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     )
     voicemail_max_seconds: int = 120
 
+    routing_path: Path = Path(__file__).resolve().parents[1] / "routing" / "queues.yaml"
+    ring_timeout_seconds: int = Field(20, ge=5, le=120)
+    wrapup_seconds: int = Field(30, ge=0, le=3600)
+
     repeat_contact_window_days: int = 7
     demo_data: bool = True
     log_level: str = "INFO"

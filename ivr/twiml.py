@@ -124,6 +124,15 @@ class Documents:
     def enqueue(self, queue: str, language: str) -> str:
         return document(self.phrase("transferring", language), self._enqueue(queue, language))
 
+    def connect(self, language: str, dial: str) -> str:
+        return document(self.phrase("transferring", language), dial)
+
+    def leave(self) -> str:
+        return document("<Leave/>")
+
+    def goodbye(self, language: str) -> str:
+        return document(self.phrase("goodbye", language), "<Hangup/>")
+
     def voicemail(self, language: str, *prefix: str) -> str:
         attrs = _attrs(
             action=f"{VOICEMAIL_URL}?lang={language}",

@@ -57,6 +57,7 @@ class RoutingConfig(_Strict):
         default_factory=lambda: {1: 3600, 2: 300, 3: 0, 4: -120}
     )
     strategy: Strategy = Strategy.longest_idle
+    languages: list[str] = Field(default_factory=lambda: ["zh", "en"], min_length=1)
     ring_timeout_seconds: int = Field(20, ge=5, le=120)
     wrap_up_seconds: int = Field(30, ge=0, le=3600)
     sticky_agent: bool = True
@@ -123,6 +124,13 @@ def parse_routing(text: str, *, source: str) -> RoutingConfig:
             for err in exc.errors()
         ]
         raise RoutingConfigError("\n".join(lines)) from exc
+
+
+def routing_for(path: Path, *, ring_timeout_seconds: int, wrap_up_seconds: int) -> RoutingConfig:
+    """The routing file with the ring and wrap-up times the settings give."""
+    return load_routing(path).model_copy(
+        update={"ring_timeout_seconds": ring_timeout_seconds, "wrap_up_seconds": wrap_up_seconds}
+    )
 
 
 @lru_cache(maxsize=4)

@@ -40,6 +40,8 @@ class Placement:
     queue: str = ""
     # Seconds until the call's next escalation step, None when there is none.
     next_step_in: int | None = None
+    # How the offered agent takes calls: "client:agent_7" or "number:+86…".
+    contact: str = ""
 
     @classmethod
     def parse(cls, reply: list[Any]) -> Placement:
@@ -52,7 +54,27 @@ class Placement:
             agent_id=int(agent) if agent.isdigit() else None,
             queue=queue,
             next_step_in=step if step >= 0 else None,
+            contact=_text(reply[4]) if len(reply) > 4 else "",
         )
+
+
+@dataclass(frozen=True)
+class WaitCheck:
+    """The wait loop's answer: offered to an agent, or still waiting at a place."""
+
+    offer: Placement | None
+    place: int = 0
+    waiting: int = 0
+    state: str = ""
+
+    @classmethod
+    def parse(cls, reply: list[Any]) -> WaitCheck:
+        state = _text(reply[0])
+        if state == "offered":
+            return cls(offer=Placement.parse(reply), state=state)
+        if state == "waiting":
+            return cls(offer=None, place=int(reply[1]), waiting=int(reply[2]), state=state)
+        return cls(offer=None, state=state)
 
 
 @dataclass(frozen=True)
@@ -106,10 +128,10 @@ class AgentProfile:
     calls_today: int = 0
 
 
-def _configure_args(config: RoutingConfig, languages: list[str]) -> list[str]:
+def _configure_args(config: RoutingConfig) -> list[str]:
     document = {
         "queues": json.loads(config.as_lua_json()),
-        "languages": languages,
+        "languages": config.languages,
         "strategy": str(config.strategy),
     }
     return ["configure", json.dumps(document, separators=(",", ":"))]
@@ -144,9 +166,8 @@ def _ready_args(agent: AgentProfile, now: datetime) -> list[str]:
 class Router:
     """Async operations, for the voice webhooks."""
 
-    def __init__(self, client: aioredis.Redis, config: RoutingConfig, languages: list[str]) -> None:
+    def __init__(self, client: aioredis.Redis, config: RoutingConfig) -> None:
         self.config = config
-        self._languages = languages
         self._script = client.register_script(SCRIPT)
         self._client = client
 
@@ -162,7 +183,7 @@ class Router:
         return list(reply)
 
     async def configure(self) -> None:
-        await self._script(keys=[], args=_configure_args(self.config, self._languages))
+        await self._script(keys=[], args=_configure_args(self.config))
 
     async def arrive(
         self,
@@ -193,6 +214,10 @@ class Router:
     async def call_gone(self, *, call_sid: str, now: datetime) -> Departure:
         return Departure.parse(await self._run(["call_gone", _t(now), call_sid]))
 
+    async def wait_check(self, *, call_sid: str, twilio_queue_sid: str, now: datetime) -> WaitCheck:
+        reply = await self._run(["wait", _t(now), call_sid, twilio_queue_sid])
+        return WaitCheck.parse(reply)
+
     async def position(self, *, call_sid: str, now: datetime) -> tuple[int, int]:
         place, total = await self._run(["position", _t(now), call_sid])
         return int(place), int(total)
@@ -209,9 +234,8 @@ class Router:
 class SyncRouter:
     """The same operations, synchronous: for jobs and the agent API."""
 
-    def __init__(self, client: redis.Redis, config: RoutingConfig, languages: list[str]) -> None:
+    def __init__(self, client: redis.Redis, config: RoutingConfig) -> None:
         self.config = config
-        self._languages = languages
         self._script = client.register_script(SCRIPT)
         self._client = client
 
@@ -226,7 +250,7 @@ class SyncRouter:
         return list(reply)
 
     def configure(self) -> None:
-        self._script(keys=[], args=_configure_args(self.config, self._languages))
+        self._script(keys=[], args=_configure_args(self.config))
 
     def arrive(
         self,

@@ -167,6 +167,10 @@ end
 
 local function call_key(sid) return P .. 'call:' .. sid end
 
+local function contact_of(id)
+  return redis.call('HGET', agent_key(id), 'contact') or ''
+end
+
 local function reserve(sid, call, id, now)
   local agent = hgetall(agent_key(id))
   if call.wait_key and call.wait_key ~= '' then redis.call('ZREM', call.wait_key, sid) end
@@ -215,6 +219,35 @@ local function become_available(id, agent, now)
   return match_agent(id, agent, now)
 end
 
+-- Move a waiting call to the step (or overflow queue) its wait has reached, then try to give
+-- it to an agent. Returns the agent id or nil.
+local function advance_step(sid, call, now)
+  local queue, index = place_for(call.home, now - tonumber(call.enq))
+  if queue == call.queue and index == tonumber(call.step) then return nil end
+  redis.call('ZREM', call.wait_key, sid)
+  local key = wait_key(queue, index, call.lang)
+  redis.call('ZADD', key, tonumber(call.score), sid)
+  redis.call('HSET', call_key(sid), 'queue', queue, 'step', index, 'wait_key', key)
+  call.queue, call.step, call.wait_key = queue, index, key
+  event('call_escalated', 'call', sid, 'queue', queue, 'step', index, 'at', now)
+  return match_call(sid, call, now)
+end
+
+-- 1-based place of a waiting call among the callers of its queue, and how many wait there.
+local function place_in_queue(call)
+  local ahead, total = 0, 0
+  local langs = { '*' }
+  for _, l in ipairs(cfg.languages) do langs[#langs + 1] = l end
+  for index, _ in ipairs(QUEUES[call.queue].steps) do
+    for _, l in ipairs(langs) do
+      local key = P .. 'wait:' .. call.queue .. ':' .. index .. ':' .. l
+      ahead = ahead + redis.call('ZCOUNT', key, '-inf', '(' .. call.score)
+      total = total + redis.call('ZCARD', key)
+    end
+  end
+  return ahead + 1, total
+end
+
 -- Operations -------------------------------------------------------------------------------
 
 
@@ -227,7 +260,8 @@ if op == 'arrive' then
   local existing = hgetall(call_key(sid))
   if existing and existing.state ~= 'gone' then
     -- A repeated arrival: tell the caller where they already are.
-    return { existing.state, existing.agent or '', existing.queue or home }
+    local agent = existing.agent or ''
+    return { existing.state, agent, existing.queue or home, -1, agent ~= '' and contact_of(agent) or '' }
   end
   local call = { home = home, lang = lang, score = enq - credit, enq = enq, priority = priority }
   redis.call('HSET', call_key(sid), 'home', home, 'lang', lang, 'score', call.score,
@@ -242,12 +276,13 @@ if op == 'arrive' then
     if agent and agent.state == 'available' then
       local skills = cjson.decode(agent.skills or '{}')
       if skills[QUEUES[queue].skill] then
-        return { 'offered', reserve(sid, call, sticky, now), queue }
+        reserve(sid, call, sticky, now)
+        return { 'offered', sticky, queue, -1, contact_of(sticky) }
       end
     end
   end
   local agent = match_call(sid, call, now)
-  if agent then return { 'offered', agent, queue } end
+  if agent then return { 'offered', agent, queue, -1, contact_of(agent) } end
   enqueue_waiting(sid, call, now)
   return { 'waiting', '', queue, next_step_in(queue, index, now - enq) }
 end
@@ -256,20 +291,10 @@ if op == 'escalate' then
   local sid, now = ARGV[3], NOW
   local call = hgetall(call_key(sid))
   if call == nil or call.state ~= 'waiting' then return { 'not_waiting', '', '', -1 } end
+  local agent = advance_step(sid, call, now)
+  if agent then return { 'offered', agent, call.queue, -1, contact_of(agent) } end
   local waited = now - tonumber(call.enq)
-  local queue, index = place_for(call.home, waited)
-  if queue ~= call.queue or index ~= tonumber(call.step) then
-    redis.call('ZREM', call.wait_key, sid)
-    call.queue, call.step = queue, index
-    local key = wait_key(queue, index, call.lang)
-    redis.call('ZADD', key, tonumber(call.score), sid)
-    redis.call('HSET', call_key(sid), 'queue', queue, 'step', index, 'wait_key', key)
-    call.wait_key = key
-    event('call_escalated', 'call', sid, 'queue', queue, 'step', index, 'at', now)
-    local agent = match_call(sid, call, now)
-    if agent then return { 'offered', agent, queue, -1 } end
-  end
-  return { 'waiting', '', queue, next_step_in(queue, index, waited) }
+  return { 'waiting', '', call.queue, next_step_in(call.queue, tonumber(call.step), waited) }
 end
 
 if op == 'agent_ready' then
@@ -324,7 +349,7 @@ if op == 'offer_result' then
   event('offer_missed', 'call', sid, 'agent', id, 'queue', call.queue, 'at', now)
   enqueue_waiting(sid, call, now)
   local next_agent = match_call(sid, call, now)
-  if next_agent then return { 'offered', next_agent, call.queue } end
+  if next_agent then return { 'offered', next_agent, call.queue, -1, contact_of(next_agent) } end
   return { 'waiting', '', call.queue, next_step_in(call.queue, tonumber(call.step), now - tonumber(call.enq)) }
 end
 
@@ -378,23 +403,32 @@ if op == 'wrap_up_done' then
   return { 'available', '' }
 end
 
-if op == 'position' then
-  -- now, sid: 1-based place among the callers waiting in the same queue, and how many wait.
-  local sid = ARGV[3]
+if op == 'wait' then
+  -- now, sid, Twilio queue sid: the wait loop's one question. Remembers which Twilio queue
+  -- holds the caller (for the REST push), lets a due escalation step happen, and says where
+  -- the caller stands: {'offered', agent, queue, -1, contact} or {'waiting', place, total}.
+  local sid, qsid, now = ARGV[3], ARGV[4], NOW
   local call = hgetall(call_key(sid))
-  if call == nil or call.state ~= 'waiting' then return { 0, 0 } end
-  local ahead, total = 0, 0
-  local langs = {}
-  for _, l in ipairs(cfg.languages) do langs[#langs + 1] = l end
-  langs[#langs + 1] = '*'
-  for index, _ in ipairs(QUEUES[call.queue].steps) do
-    for _, l in ipairs(langs) do
-      local key = P .. 'wait:' .. call.queue .. ':' .. index .. ':' .. l
-      ahead = ahead + redis.call('ZCOUNT', key, '-inf', '(' .. call.score)
-      total = total + redis.call('ZCARD', key)
-    end
+  if call == nil then return { 'unknown' } end
+  if qsid ~= '' and (call.twilio_queue or '') == '' then
+    redis.call('HSET', call_key(sid), 'twilio_queue', qsid)
   end
-  return { ahead + 1, total }
+  if call.state == 'offered' then
+    return { 'offered', call.agent, call.queue, -1, contact_of(call.agent) }
+  end
+  if call.state ~= 'waiting' then return { call.state } end
+  local agent = advance_step(sid, call, now)
+  if agent then return { 'offered', agent, call.queue, -1, contact_of(agent) } end
+  local place, total = place_in_queue(call)
+  return { 'waiting', place, total }
+end
+
+if op == 'position' then
+  -- now, sid
+  local call = hgetall(call_key(ARGV[3]))
+  if call == nil or call.state ~= 'waiting' then return { 0, 0 } end
+  local place, total = place_in_queue(call)
+  return { place, total }
 end
 
 return redis.error_reply('unknown router operation ' .. tostring(op))

@@ -23,7 +23,7 @@ def make_router(client: redis.Redis, **changes: object) -> SyncRouter:
     config = load_routing()
     if changes:
         config = RoutingConfig.model_validate({**config.model_dump(), **changes})
-    router = SyncRouter(client, config, ["zh", "en"])
+    router = SyncRouter(client, config)
     router.configure()
     return router
 
