@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # Only for accounts that sign webhooks with HMAC-SHA256 and a shared key.
     twilio_webhook_shared_key: str | None = None
     twilio_api_base: str | None = None
+    # Keep REST requests in the outbox table instead of sending them. Unset: only while the
+    # credentials are the development placeholders and no API base is given.
+    twilio_outbox: bool | None = None
     twilio_timeout_seconds: float = 5.0
     # The hotline's own number: caller ID for SMS and outbound calls.
     twilio_phone_number: str = "+864008895555"
@@ -112,6 +115,8 @@ class Settings(BaseSettings):
     @property
     def twilio_is_live(self) -> bool:
         """Whether REST calls go out (to Twilio or the simulator) rather than to the outbox."""
+        if self.twilio_outbox is not None:
+            return not self.twilio_outbox
         return self.twilio_api_base is not None or self.twilio_auth_token != DEV_AUTH_TOKEN
 
 
