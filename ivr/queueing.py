@@ -28,15 +28,21 @@ def _dial(ivr: Ivr, placement: Placement, language: str) -> str:
     )
 
 
-def _next(ivr: Ivr, placement: Placement | None, language: str, queue: str) -> str:
+def _next(ivr: Ivr, placement: Placement | None, language: str, queue: str, *prefix: str) -> str:
     """Ring the agent the router chose, or (back) into the Twilio queue to wait."""
     if placement is not None and placement.state == "offered":
-        return ivr.docs.connect(language, _dial(ivr, placement, language))
-    return ivr.docs.enqueue(queue or "general", language)
+        return ivr.docs.connect(language, _dial(ivr, placement, language), *prefix)
+    return ivr.docs.enqueue(queue or "general", language, *prefix)
 
 
 async def arrive(
-    ivr: Ivr, state: CallState, language: str, skill: str, priority: int, fields: dict[str, Any]
+    ivr: Ivr,
+    state: CallState,
+    language: str,
+    skill: str,
+    priority: int,
+    fields: dict[str, Any],
+    prefix: tuple[str, ...] = (),
 ) -> Step:
     """A menu leaf reached: hand the caller to the router; ring an agent now or wait."""
     now = ivr.clock.now()
@@ -49,7 +55,7 @@ async def arrive(
         now=now,
     )
     fields.update(skill=skill, queued_at=now, queue=placement.queue)
-    return Step(_next(ivr, placement, language, placement.queue), fields)
+    return Step(_next(ivr, placement, language, placement.queue, *prefix), fields)
 
 
 async def answer_wait(

@@ -196,7 +196,7 @@ async def _route(
     if target.kind == "voicemail":
         return Step(ivr.docs.voicemail(language, *prefix), fields)
     assert target.skill is not None
-    return await queueing.arrive(ivr, state, language, target.skill, priority, fields)
+    return await queueing.arrive(ivr, state, language, target.skill, priority, fields, prefix)
 
 
 async def _case_number(

@@ -121,11 +121,13 @@ class Documents:
         )
         return f"<Enqueue{attrs}>{escape(queue)}</Enqueue>"
 
-    def enqueue(self, queue: str, language: str) -> str:
-        return document(self.phrase("transferring", language), self._enqueue(queue, language))
+    def enqueue(self, queue: str, language: str, *prefix: str) -> str:
+        return document(
+            *prefix, self.phrase("transferring", language), self._enqueue(queue, language)
+        )
 
-    def connect(self, language: str, dial: str) -> str:
-        return document(self.phrase("transferring", language), dial)
+    def connect(self, language: str, dial: str, *prefix: str) -> str:
+        return document(*prefix, self.phrase("transferring", language), dial)
 
     def leave(self) -> str:
         return document("<Leave/>")
