@@ -5,6 +5,7 @@ The router (routing.dispatch) decides; this module says it to the caller in TwiM
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from ivr.runtime import Ivr, Step
@@ -59,18 +60,33 @@ async def arrive(
 
 
 async def answer_wait(
-    ivr: Ivr, *, call_sid: str, language: str | None, queue_sid: str, position: str
+    ivr: Ivr,
+    *,
+    call_sid: str,
+    language: str | None,
+    queue: str,
+    queue_sid: str,
+    position: str,
+    queue_time: str,
 ) -> str:
     """One turn of the wait loop: leave for an agent if one was found, else hold on."""
     lang = ivr.language(language)
-    check = await ivr.dispatch.wait(
-        call_sid=call_sid, twilio_queue_sid=queue_sid, now=ivr.clock.now()
-    )
+    now = ivr.clock.now()
+    check = await ivr.dispatch.wait(call_sid=call_sid, twilio_queue_sid=queue_sid, now=now)
+    if check.state == "unknown" and call_sid and queue in ivr.dispatch.config.queues:
+        # The router never saw this caller (Redis was away when they came): take them in now,
+        # counting the time they have already waited.
+        waited = int(queue_time) if queue_time.isdigit() and len(queue_time) < 7 else 0
+        await ivr.dispatch.arrive(
+            call_sid=call_sid, skill=ivr.dispatch.config.queues[queue].skill, language=lang,
+            priority=3, enqueued_at=now - timedelta(seconds=waited), now=now,
+        )  # fmt: skip
+        check = await ivr.dispatch.wait(call_sid=call_sid, twilio_queue_sid=queue_sid, now=now)
     if check.offer is not None:
         return ivr.docs.leave()
     if check.state == "waiting":
         return ivr.docs.wait(lang, check.place)
-    # Not known to the router (Redis lost it): Twilio's own count is the best we have.
+    # Still unknown to the router: Twilio's own count is the best we have.
     spoken = int(position) if position.isdigit() and len(position) < 6 else None
     return ivr.docs.wait(lang, spoken)
 

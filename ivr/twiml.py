@@ -27,7 +27,7 @@ LAST_RESORT = (
     + "很抱歉，系统暂时出现问题，正在为您转接客服专员。</Say>"
     + '<Say voice="Polly.Joanna-Neural" language="en-US">'
     + "We are sorry, we have a technical problem. Connecting you to an agent.</Say>"
-    + '<Enqueue waitUrl="/twilio/voice/wait" waitUrlMethod="POST">general</Enqueue>'
+    + '<Enqueue waitUrl="/twilio/voice/wait?queue=general" waitUrlMethod="POST">general</Enqueue>'
     + XML_TAIL
 )
 
@@ -114,7 +114,9 @@ class Documents:
 
     def _enqueue(self, queue: str, language: str) -> str:
         attrs = _attrs(
-            waitUrl=f"{WAIT_URL}?lang={language}",
+            # The queue rides along so the wait loop can hand a caller the router has never
+            # seen (Redis was down when they arrived) back to it.
+            waitUrl=f"{WAIT_URL}?lang={language}&queue={queue}",
             waitUrlMethod="POST",
             action=f"{QUEUE_RESULT_URL}?lang={language}",
             method="POST",

@@ -72,13 +72,15 @@ async def gather(form: TwilioForm, ivr: IvrDep, step: str = "0") -> Response:
 
 @router.post("/wait", response_class=TwiML)
 @fallback(_wait_fallback)
-async def wait(form: TwilioForm, ivr: IvrDep, lang: str = "") -> Response:
+async def wait(form: TwilioForm, ivr: IvrDep, lang: str = "", queue: str = "") -> Response:
     answer = await queueing.answer_wait(
         ivr,
         call_sid=field(form, "CallSid", limit=64),
         language=lang,
+        queue=queue[:32],
         queue_sid=field(form, "QueueSid", limit=64),
         position=field(form, "QueuePosition"),
+        queue_time=field(form, "QueueTime", limit=12),
     )
     return TwiML(answer)
 

@@ -231,3 +231,15 @@ def test_redis_flushed_mid_call_still_gets_twiml(
     redis_client.flushdb()
     answer = caller.press("1")
     assert answer.gather() is not None or answer.enqueued() is not None
+
+
+def test_a_caller_queued_while_redis_was_away_is_picked_up_by_the_wait_loop(
+    twilio: Twilio, clock: FrozenClock, router: SyncRouter
+) -> None:
+    # The fallback TwiML put this caller into the general queue without the router knowing.
+    sid = "CA" + "7" * 32
+    ready(router, clock, 8, general=4)
+    wait = call_params(sid, STRANGER, QueueSid="QU" + "2" * 32, QueuePosition="1", QueueTime="12")
+    answer = Answer.of(twilio.post("/twilio/voice/wait?queue=general", wait))
+    assert answer.verbs() == ["Leave"]
+    assert router.call_state(sid)["agent"] == "8"
