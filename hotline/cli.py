@@ -71,7 +71,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         print("HOTLINE_REDIS_URL is not set; `hotline serve` runs a worker with an embedded Redis")
         return 2
     connection = sync_client(settings.redis_url)
-    worker_class = SimpleWorker if args.simple else Worker
+    worker_class = Worker if args.fork else SimpleWorker
     worker = worker_class(list(args.queues or QUEUE_NAMES), connection=connection)
     worker.work(with_scheduler=True, logging_level=settings.log_level.upper())
     return 0
@@ -94,8 +94,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         embedded = EmbeddedRedis(settings.embedded_redis_path)
         settings = settings.model_copy(update={"redis_url": embedded.url})
     env = {**os.environ, "HOTLINE_REDIS_URL": settings.redis_url or ""}
-    # A SimpleWorker keeps one process: jobs start in milliseconds on a laptop.
-    worker = subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker", "--simple"], env=env)
+    worker = subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"], env=env)
     try:
         print(f"Hotline on http://{args.host}:{args.port}  (Ctrl-C stops everything)")
         uvicorn.run(
@@ -140,7 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     api.set_defaults(handler=cmd_api)
 
     worker = commands.add_parser("worker", help="an RQ worker with the scheduler (production)")
-    worker.add_argument("--simple", action="store_true", help="run jobs in this process (no fork)")
+    # Jobs here are short and ours: running them in-process keeps the database pool and starts
+    # each in milliseconds. --fork isolates every job in a child process instead.
+    worker.add_argument("--fork", action="store_true", help="run each job in a forked child")
     worker.add_argument("queues", nargs="*", help="queues to serve (default: all)")
     worker.set_defaults(handler=cmd_worker)
 

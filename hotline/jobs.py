@@ -7,6 +7,7 @@ database state makes a retry harmless.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,12 @@ DEFAULT_RETRY = Retry(max=6, interval=[1, 5, 15, 60, 300, 900])
 _ENQUEUED_MARK_TTL = 24 * 3600
 
 _services: Services | None = None
+_NOT_IN_JOB_ID = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def job_id(*parts: object) -> str:
+    """A deterministic RQ job id; RQ takes letters, digits, '-' and '_' only (1764.5 -> 1764_5)."""
+    return _NOT_IN_JOB_ID.sub("_", "-".join(str(part) for part in parts))
 
 
 def services() -> Services:

@@ -11,7 +11,7 @@ import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from hotline.jobs import enqueue_once
+from hotline.jobs import enqueue_once, job_id
 from hotline.twilio_webhook import EMPTY_TWIML, TwilioForm, TwiML, VoiceRoute, fallback, field
 from ivr import queueing, service
 from ivr.jobs import finalise_call
@@ -190,7 +190,7 @@ async def status(request: Request, form: TwilioForm, ivr: IvrDep) -> Response:
                     "default",
                     finalise_call,
                     call_sid,
-                    job_id=f"finalise-call-{call_sid}",
+                    job_id=job_id("finalise-call", call_sid),
                 )
             )
         except Exception:

@@ -8,7 +8,7 @@ import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from hotline.jobs import enqueue_once
+from hotline.jobs import enqueue_once, job_id
 from hotline.twilio_webhook import EMPTY_TWIML, TwilioForm, TwiML, VoiceRoute, field
 from recordings.jobs import store_recording_status
 
@@ -25,7 +25,7 @@ async def recording_status(request: Request, form: TwilioForm) -> Response:
     params = {name: field(form, name, limit=500) for name in _FIELDS}
     if params["RecordingSid"] and params["CallSid"]:
         # One job per recording and status: repeats of the callback enqueue nothing new.
-        job_id = f"recording-{params['RecordingSid']}-{params['RecordingStatus'] or 'unknown'}"
+        status = params["RecordingStatus"] or "unknown"
         await anyio.to_thread.run_sync(
             partial(
                 enqueue_once,
@@ -33,7 +33,7 @@ async def recording_status(request: Request, form: TwilioForm) -> Response:
                 "recordings",
                 store_recording_status,
                 params,
-                job_id=job_id,
+                job_id=job_id("recording", params["RecordingSid"], status),
             )
         )
     return TwiML(EMPTY_TWIML)

@@ -13,7 +13,7 @@ from functools import lru_cache
 import redis
 from rq import Queue
 
-from hotline.jobs import services
+from hotline.jobs import job_id, services
 from routing.config import routing_for
 from routing.engine import Placement, SyncRouter
 from routing.twiml import CONNECT_URL
@@ -51,7 +51,7 @@ def _queue(connection: redis.Redis) -> Queue:
 def schedule_escalation(connection: redis.Redis, call_sid: str, in_seconds: int) -> None:
     _queue(connection).enqueue_in(
         timedelta(seconds=in_seconds), escalate_call, call_sid,
-        job_id=f"escalate-{call_sid}-{in_seconds}",
+        job_id=job_id("escalate", call_sid, in_seconds),
     )  # fmt: skip
 
 
@@ -60,24 +60,26 @@ def schedule_offer_expiry(
 ) -> None:
     _queue(connection).enqueue_in(
         timedelta(seconds=ring_timeout + OFFER_GRACE_SECONDS), expire_offer, call_sid, agent_id,
-        offered_at, job_id=f"expire-{call_sid}-{agent_id}-{offered_at}",
+        offered_at, job_id=job_id("expire", call_sid, agent_id, offered_at),
     )  # fmt: skip
 
 
 def schedule_wrap_up_end(
     connection: redis.Redis, agent_id: int, since: str, wrap_up_seconds: int
 ) -> None:
-    job_id = f"wrapup-{agent_id}-{since}"
+    wrapup_id = job_id("wrapup", agent_id, since)
     if wrap_up_seconds <= 0:
-        _queue(connection).enqueue(end_wrap_up, agent_id, since, job_id=job_id)
+        _queue(connection).enqueue(end_wrap_up, agent_id, since, job_id=wrapup_id)
     else:
         _queue(connection).enqueue_in(
-            timedelta(seconds=wrap_up_seconds), end_wrap_up, agent_id, since, job_id=job_id
+            timedelta(seconds=wrap_up_seconds), end_wrap_up, agent_id, since, job_id=wrapup_id
         )
 
 
 def schedule_push(connection: redis.Redis, call_sid: str, agent_id: int) -> None:
-    _queue(connection).enqueue(push_offer, call_sid, agent_id, job_id=f"push-{call_sid}-{agent_id}")
+    _queue(connection).enqueue(
+        push_offer, call_sid, agent_id, job_id=job_id("push", call_sid, agent_id)
+    )
 
 
 def follow_up(connection: redis.Redis, call_sid: str, placement: Placement) -> None:

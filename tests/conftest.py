@@ -41,9 +41,11 @@ TEST_TOKEN = "test-auth-token-0123456789abcdef"
 TEST_ACCOUNT = "AC" + "1" * 32
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 PUBLIC_URL = "https://hotline.example.com"
+# Overridable so that two test runs on one machine keep out of each other's way.
+TEST_DB_NAME = os.environ.get("HOTLINE_TEST_DB_NAME", "hotline_test")
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_TEST_URL = "postgresql://postgres@127.0.0.1:5432/hotline_test"
-REDIS_TEST_DB = 13
+PG_TEST_URL = f"postgresql://postgres@127.0.0.1:5432/{TEST_DB_NAME}"
+REDIS_TEST_DB = int(os.environ.get("HOTLINE_TEST_REDIS_DB", "13"))
 # A Tuesday, 10:00 in Shanghai: inside the default business hours.
 OPEN_HOURS = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
@@ -67,8 +69,8 @@ BACKENDS = ["postgresql", "sqlite"] if POSTGRES_UP else ["sqlite"]
 def _create_pg_database() -> None:
     engine = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
-        connection.execute(text("DROP DATABASE IF EXISTS hotline_test WITH (FORCE)"))
-        connection.execute(text("CREATE DATABASE hotline_test"))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{TEST_DB_NAME}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{TEST_DB_NAME}"'))
     engine.dispose()
 
 
