@@ -12,7 +12,7 @@ from sqlmodel import Session
 from hotline.clock import FrozenClock
 from hotline.errors import Conflict
 from routing import service
-from routing.models import AgentBase, AgentState
+from routing.models import Agent, AgentBase, AgentState
 from routing.service import StateChangeRefused
 from tests.routing.staff import People, add_people
 
@@ -35,6 +35,7 @@ def agent_id(session: Session, clock: FrozenClock) -> int:
 
 
 def _move(session: Session, agent_id: int, state: AgentState, clock: FrozenClock) -> None:
+    """The routing engine moves the agent."""
     service.set_state(
         session=session,
         agent_id=agent_id,
@@ -45,45 +46,46 @@ def _move(session: Session, agent_id: int, state: AgentState, clock: FrozenClock
     )
 
 
+def _choose(
+    session: Session,
+    agent_id: int,
+    state: AgentState,
+    clock: FrozenClock,
+    *,
+    reason: str | None = None,
+    actor: str = "agent:1",
+    forced: bool = False,
+) -> Agent:
+    """A person moves the agent: themselves, or a supervisor when `forced`."""
+    return service.set_state(
+        session=session,
+        agent_id=agent_id,
+        state=state,
+        reason=reason,
+        actor=actor,
+        now=clock.now(),
+        forced=forced,
+    )
+
+
 @pytest.mark.parametrize("state", [AgentState.available, AgentState.offline])
 def test_an_agent_chooses_available_or_offline(
     session: Session, agent_id: int, clock: FrozenClock, state: AgentState
 ) -> None:
     if state is AgentState.offline:
         _move(session, agent_id, AgentState.available, clock)
-    agent = service.set_state(
-        session=session, agent_id=agent_id, state=state, actor="agent:1", now=clock.now()
-    )
+    agent = _choose(session, agent_id, state, clock)
     assert agent.state == state and agent.state_since == clock.now()
 
 
 def test_a_break_carries_its_reason_until_it_ends(
     session: Session, agent_id: int, clock: FrozenClock
 ) -> None:
-    agent = service.set_state(
-        session=session,
-        agent_id=agent_id,
-        state=AgentState.on_break,
-        reason="lunch",
-        actor="agent:1",
-        now=clock.now(),
-    )
+    agent = _choose(session, agent_id, AgentState.on_break, clock, reason="lunch")
     assert agent.break_reason == "lunch"
     with pytest.raises(Conflict):
-        service.set_state(
-            session=session,
-            agent_id=agent_id,
-            state=AgentState.on_break,
-            actor="agent:1",
-            now=clock.now(),
-        )
-    agent = service.set_state(
-        session=session,
-        agent_id=agent_id,
-        state=AgentState.available,
-        actor="agent:1",
-        now=clock.now(),
-    )
+        _choose(session, agent_id, AgentState.on_break, clock)
+    agent = _choose(session, agent_id, AgentState.available, clock)
     assert agent.break_reason is None
 
 
@@ -95,14 +97,7 @@ def test_system_states_are_refused_to_people(
     session: Session, agent_id: int, clock: FrozenClock, state: AgentState, forced: bool
 ) -> None:
     with pytest.raises(StateChangeRefused) as refused:
-        service.set_state(
-            session=session,
-            agent_id=agent_id,
-            state=state,
-            actor="agent:9",
-            now=clock.now(),
-            forced=forced,
-        )
+        _choose(session, agent_id, state, clock, actor="agent:9", forced=forced)
     assert refused.value.detail["allowed"] == PERSONAL
 
 
@@ -113,22 +108,9 @@ def test_an_agent_on_a_call_waits_for_the_engine_but_a_supervisor_may_force(
     _move(session, agent_id, AgentState.available, clock)
     _move(session, agent_id, on_call, clock)
     with pytest.raises(StateChangeRefused) as refused:
-        service.set_state(
-            session=session,
-            agent_id=agent_id,
-            state=AgentState.offline,
-            actor="agent:1",
-            now=clock.now(),
-        )
+        _choose(session, agent_id, AgentState.offline, clock)
     assert refused.value.detail["allowed"] == []
-    forced = service.set_state(
-        session=session,
-        agent_id=agent_id,
-        state=AgentState.offline,
-        actor="agent:2",
-        now=clock.now(),
-        forced=True,
-    )
+    forced = _choose(session, agent_id, AgentState.offline, clock, actor="agent:2", forced=True)
     assert forced.state == AgentState.offline
 
 
@@ -137,13 +119,7 @@ def test_after_a_call_or_a_missed_offer_the_agent_comes_back_themselves(
     session: Session, agent_id: int, clock: FrozenClock, after: AgentState
 ) -> None:
     _move(session, agent_id, after, clock)
-    agent = service.set_state(
-        session=session,
-        agent_id=agent_id,
-        state=AgentState.available,
-        actor="agent:1",
-        now=clock.now(),
-    )
+    agent = _choose(session, agent_id, AgentState.available, clock)
     assert agent.state == AgentState.available
 
 
@@ -169,22 +145,9 @@ def test_every_change_is_recorded_with_its_time(
     session: Session, agent_id: int, clock: FrozenClock
 ) -> None:
     start = clock.now()
-    service.set_state(
-        session=session,
-        agent_id=agent_id,
-        state=AgentState.available,
-        actor="agent:1",
-        now=clock.now(),
-    )
+    _choose(session, agent_id, AgentState.available, clock)
     clock.advance(600)
-    service.set_state(
-        session=session,
-        agent_id=agent_id,
-        state=AgentState.on_break,
-        reason="training",
-        actor="admin-token",
-        now=clock.now(),
-    )
+    _choose(session, agent_id, AgentState.on_break, clock, reason="training", actor="admin-token")
     session.commit()
     newest, oldest = service.state_history(session=session, agent_id=agent_id)
     assert (oldest.from_state, oldest.to_state, oldest.at, oldest.actor) == (
@@ -201,13 +164,7 @@ def test_the_same_state_again_records_nothing(
     session: Session, agent_id: int, clock: FrozenClock
 ) -> None:
     for _ in range(3):
-        service.set_state(
-            session=session,
-            agent_id=agent_id,
-            state=AgentState.available,
-            actor="agent:1",
-            now=clock.now(),
-        )
+        _choose(session, agent_id, AgentState.available, clock)
     assert len(service.state_history(session=session, agent_id=agent_id)) == 1
 
 
