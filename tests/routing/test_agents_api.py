@@ -49,6 +49,8 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
     ("POST", "/api/auth/tokens", {"name": "crm-sync"}, (401, 201, 201, 201, 201, 403)),
     ("DELETE", "/api/auth/tokens/{my_token}", None, (401, 204, 403, 403, 204, 204)),
     ("GET", "/api/tickets", None, (401, 200, 200, 200, 200, 200)),
+    ("GET", "/api/tickets/T20261124-0001", None, (401, 404, 404, 404, 404, 404)),
+    ("GET", f"/api/calls/CA{'0' * 32}", None, (401, 404, 404, 404, 404, 404)),
 ]
 CASES = [
     pytest.param(method, path, body, who, status, id=f"{method} {path} {body or ''} as {who}")
@@ -96,7 +98,7 @@ def test_who_may_call_each_route(
     response = app_client.request(method, url, json=body, headers=headers_of(people, who))
     assert response.status_code == status, response.text
     if status >= 400:
-        expected = {401: "unauthorized", 403: "forbidden"}[status]
+        expected = {401: "unauthorized", 403: "forbidden", 404: "not_found"}[status]
         assert response.json()["error"] == expected
 
 
