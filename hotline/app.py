@@ -21,21 +21,29 @@ from hotline.settings import Settings, get_settings
 from hotline.twilio_webhook import SignatureValidators
 from ivr import webhooks as ivr_webhooks
 from ivr.menu import load_menu
-from ivr.service import Ivr
+from ivr.runtime import Ivr
 from ivr.session import SessionStore
 from ivr.twiml import Documents
 from recordings import webhooks as recording_webhooks
 from routing import access as routing_access
 from routing import access_api as routing_access_api
 from routing import api as routing_api
+from routing.config import routing_for
+from routing.dispatch import Dispatch
+from routing.engine import Router
 
 log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
-    # Read and check the menu now: a broken menu file stops start-up, not a caller.
+    # Read and check the menu and the queues now: a broken file stops start-up, not a caller.
     menu = load_menu(settings.ivr_menu_path)
+    routing = routing_for(
+        settings.routing_path,
+        ring_timeout_seconds=settings.ring_timeout_seconds,
+        wrap_up_seconds=settings.wrapup_seconds,
+    )
     documents = Documents(
         menu,
         hold_music_url=settings.hold_music_url,
@@ -47,6 +55,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         services = Services.build(settings, clock=clock)
         check_migrated(services.engine)
         redis = async_client(services.settings.redis_url or "")
+        router = Router(redis, routing)
+        await router.configure()
         app.state.services = services
         app.state.redis = redis
         app.state.ivr = Ivr(
@@ -57,6 +67,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             clock=services.clock,
             engine=services.engine,
             region=settings.default_region,
+            dispatch=Dispatch(router=router, jobs_redis=services.redis),
         )
         use_services(services)
         try:

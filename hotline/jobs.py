@@ -53,8 +53,13 @@ def enqueue_once(
     retry: Retry | None = DEFAULT_RETRY,
 ) -> bool:
     """Enqueue unless a job with this id was already enqueued; True if this call did it."""
-    if not connection.set(f"jobs:enqueued:{job_id}", 1, nx=True, ex=_ENQUEUED_MARK_TTL):
+    mark = f"jobs:enqueued:{job_id}"
+    if not connection.set(mark, 1, nx=True, ex=_ENQUEUED_MARK_TTL):
         return False
-    queue(queue_name, connection).enqueue(func, *args, job_id=job_id, retry=retry)
+    try:
+        queue(queue_name, connection).enqueue(func, *args, job_id=job_id, retry=retry)
+    except BaseException:
+        connection.delete(mark)  # let a later attempt enqueue it
+        raise
     log.debug("enqueued %s on %s", job_id, queue_name)
     return True

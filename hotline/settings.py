@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # Only for accounts that sign webhooks with HMAC-SHA256 and a shared key.
     twilio_webhook_shared_key: str | None = None
     twilio_api_base: str | None = None
+    # Keep REST requests in the outbox table instead of sending them. Unset: only while the
+    # credentials are the development placeholders and no API base is given.
+    twilio_outbox: bool | None = None
     twilio_timeout_seconds: float = 5.0
     # The hotline's own number: caller ID for SMS and outbound calls.
     twilio_phone_number: str = "+864008895555"
@@ -89,6 +92,10 @@ class Settings(BaseSettings):
         "http://com.twilio.sounds.music.s3.amazonaws.com/MARKOVICHAMP-Borghestral.mp3"
     )
     voicemail_max_seconds: int = 120
+
+    routing_path: Path = Path(__file__).resolve().parents[1] / "routing" / "queues.yaml"
+    ring_timeout_seconds: int = Field(20, ge=5, le=120)
+    wrapup_seconds: int = Field(30, ge=0, le=3600)
 
     repeat_contact_window_days: int = 7
     demo_data: bool = True
@@ -139,6 +146,8 @@ class Settings(BaseSettings):
     @property
     def twilio_is_live(self) -> bool:
         """Whether REST calls go out (to Twilio or the simulator) rather than to the outbox."""
+        if self.twilio_outbox is not None:
+            return not self.twilio_outbox
         return self.twilio_api_base is not None or self.twilio_auth_token != DEV_AUTH_TOKEN
 
 

@@ -6,23 +6,20 @@ No HTTP types here: webhooks pass plain values in and send the returned TwiML ou
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import anyio
-from sqlalchemy import Engine
 
 from crm import service as crm
 from crm.models import CallerProfile, TicketStatus
-from hotline.business_hours import BusinessCalendar
-from hotline.clock import Clock
 from hotline.db import session_scope
 from hotline.phone import mask, to_e164
-from ivr.menu import Menu, Node
-from ivr.session import CallState, SessionStore
+from ivr import queueing
+from ivr.menu import Node
+from ivr.runtime import Ivr, Step
+from ivr.session import CallState
 from ivr.speech import digits_in, match_choice
-from ivr.twiml import Documents
 
 log = logging.getLogger(__name__)
 
@@ -31,30 +28,6 @@ TERMINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canc
 QUEUE_DONE = frozenset(
     {"hangup", "bridged", "bridging-in-process", "redirected", "redirected-from-bridged"}
 )
-
-
-@dataclass(frozen=True)
-class Ivr:
-    """Everything the IVR needs, built once per process."""
-
-    menu: Menu
-    docs: Documents
-    store: SessionStore
-    calendar: BusinessCalendar
-    clock: Clock
-    engine: Engine
-    region: str
-
-    def language(self, requested: str | None) -> str:
-        return requested if requested in self.menu.languages else self.menu.default_language
-
-
-@dataclass(frozen=True)
-class Step:
-    """One applied step: the answer and what it changes in the session."""
-
-    answer: str
-    fields: dict[str, Any]
 
 
 # --- incoming --------------------------------------------------------------------------------
@@ -146,24 +119,24 @@ async def _decide(ivr: Ivr, state: CallState, *, digits: str, speech: str) -> St
     choice = match_choice(node, digits=digits, speech=speech, language=language)
     if choice is None:
         entry["choice"] = None
-        return _retry_or_fail(
+        return await _retry_or_fail(
             ivr, state, node, language, entry, ivr.docs.phrase("not_understood", language)
         )
     entry["choice"] = choice.key
     if choice.switch_language:
         language = ivr.menu.other_language(language)
         entry["language"] = language
-        return _go(ivr, state, language, entry, goto=node_name)
-    return _go(ivr, state, language, entry, route=choice.route, goto=choice.goto)
+        return await _go(ivr, state, language, entry, goto=node_name)
+    return await _go(ivr, state, language, entry, route=choice.route, goto=choice.goto)
 
 
-def _retry_or_fail(
+async def _retry_or_fail(
     ivr: Ivr, state: CallState, node: Node, language: str, entry: dict[str, Any], apology: str
 ) -> Step:
     tries = state.tries + 1
     if tries > node.retries:
         entry["gave_up"] = True
-        return _go(
+        return await _go(
             ivr,
             state,
             language,
@@ -176,7 +149,7 @@ def _retry_or_fail(
     return Step(answer, {"tries": tries, "path": [*state.path, entry]})
 
 
-def _go(
+async def _go(
     ivr: Ivr,
     state: CallState,
     language: str,
@@ -197,10 +170,10 @@ def _go(
         fields["node"] = goto
         return Step(ivr.docs.menu(goto, language, state.step + 1, *prefix), fields)
     assert route is not None
-    return _route(ivr, state, language, route, fields, prefix)
+    return await _route(ivr, state, language, route, fields, prefix)
 
 
-def _route(
+async def _route(
     ivr: Ivr,
     state: CallState,
     language: str,
@@ -223,9 +196,7 @@ def _route(
     if target.kind == "voicemail":
         return Step(ivr.docs.voicemail(language, *prefix), fields)
     assert target.skill is not None
-    fields.update(skill=target.skill, queued_at=ivr.clock.now())
-    # Until skill routing exists, the caller waits in the Twilio queue named for the skill.
-    return Step(ivr.docs.enqueue(target.skill, language), fields)
+    return await queueing.arrive(ivr, state, language, target.skill, priority, fields, prefix)
 
 
 async def _case_number(
@@ -243,7 +214,7 @@ async def _case_number(
     if number is None:
         entry["choice"] = None
         apology = ivr.docs.phrase("case_not_found" if keyed else "not_understood", language)
-        return _retry_or_fail(ivr, state, node, language, entry, apology)
+        return await _retry_or_fail(ivr, state, node, language, entry, apology)
 
     def lookup() -> TicketStatus | None:
         with session_scope(ivr.engine) as session:
@@ -254,7 +225,7 @@ async def _case_number(
     status = await anyio.to_thread.run_sync(lookup)
     if status is None:
         entry["choice"] = "not_found"
-        return _retry_or_fail(
+        return await _retry_or_fail(
             ivr, state, node, language, entry, ivr.docs.phrase("case_not_found", language)
         )
     entry["choice"] = "found"
@@ -264,7 +235,7 @@ async def _case_number(
         number=" ".join(number[1:].replace("-", "")),
         status=ivr.menu.phrase(f"status.{status}", language),
     )
-    return _go(
+    return await _go(
         ivr,
         state,
         language,
@@ -276,25 +247,6 @@ async def _case_number(
 
 
 # --- queue, voicemail, status ----------------------------------------------------------------
-
-
-def answer_wait(ivr: Ivr, *, language: str | None, position: str) -> str:
-    spoken = int(position) if position.isdigit() and len(position) < 6 else None
-    return ivr.docs.wait(ivr.language(language), spoken)
-
-
-async def answer_queue_result(
-    ivr: Ivr, *, call_sid: str, language: str | None, result: str, queue_time: str
-) -> str:
-    fields: dict[str, Any] = {"queue_result": result or "unknown", "queue_left_at": ivr.clock.now()}
-    if queue_time.isdigit():
-        fields["queue_time"] = int(queue_time)
-    await ivr.store.update(call_sid, fields, only_new=True)
-    if result in QUEUE_DONE:
-        return ivr.docs.hangup()
-    # Queue full or a Twilio error: the caller is not dropped, they can leave a message.
-    lang = ivr.language(language)
-    return ivr.docs.voicemail(lang, ivr.docs.phrase("sorry_voicemail", lang))
 
 
 async def answer_voicemail(
@@ -329,6 +281,18 @@ async def record_call_status(
         # Kept apart from the IVR's own fields: used only if the incoming request never reached us.
         fields["from_cb"] = to_e164(from_raw, region=ivr.region) or ""
         fields["to_cb"] = to_e164(to_raw, region=ivr.region) or ""
-    event_id = f"{sequence}:{status}" if sequence else status
+    event_id = status_event_id(status, sequence)
     outcome = await ivr.store.record_status(call_sid, event_id, terminal=terminal, fields=fields)
+    if terminal:
+        # Wherever the caller was (waiting, ringing an agent, talking), routing lets go of it.
+        await ivr.dispatch.call_ended(call_sid=call_sid, now=ivr.clock.now())
     return outcome == 2
+
+
+def status_event_id(status: str, sequence: str) -> str:
+    """The natural key of a status callback within its call."""
+    return f"{sequence}:{status}" if sequence else status
+
+
+async def forget_call_end(ivr: Ivr, *, call_sid: str, status: str, sequence: str) -> None:
+    await ivr.store.forget_end(call_sid, status_event_id(status, sequence))

@@ -188,6 +188,13 @@ class SessionStore:
         )
         return int(result)
 
+    async def forget_end(self, call_sid: str, event_id: str) -> None:
+        """Undo a recorded end whose follow-up failed, so Twilio's retry can drive it again."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hdel(session_key(call_sid), "ended")
+            pipe.delete(status_key(call_sid, event_id))
+            await pipe.execute()
+
 
 def load_sync(client: redis.Redis, call_sid: str) -> CallState | None:
     """The job side: the same state through a synchronous client."""

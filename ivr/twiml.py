@@ -27,7 +27,7 @@ LAST_RESORT = (
     + "很抱歉，系统暂时出现问题，正在为您转接客服专员。</Say>"
     + '<Say voice="Polly.Joanna-Neural" language="en-US">'
     + "We are sorry, we have a technical problem. Connecting you to an agent.</Say>"
-    + '<Enqueue waitUrl="/twilio/voice/wait" waitUrlMethod="POST">general</Enqueue>'
+    + '<Enqueue waitUrl="/twilio/voice/wait?queue=general" waitUrlMethod="POST">general</Enqueue>'
     + XML_TAIL
 )
 
@@ -114,15 +114,28 @@ class Documents:
 
     def _enqueue(self, queue: str, language: str) -> str:
         attrs = _attrs(
-            waitUrl=f"{WAIT_URL}?lang={language}",
+            # The queue rides along so the wait loop can hand a caller the router has never
+            # seen (Redis was down when they arrived) back to it.
+            waitUrl=f"{WAIT_URL}?lang={language}&queue={queue}",
             waitUrlMethod="POST",
             action=f"{QUEUE_RESULT_URL}?lang={language}",
             method="POST",
         )
         return f"<Enqueue{attrs}>{escape(queue)}</Enqueue>"
 
-    def enqueue(self, queue: str, language: str) -> str:
-        return document(self.phrase("transferring", language), self._enqueue(queue, language))
+    def enqueue(self, queue: str, language: str, *prefix: str) -> str:
+        return document(
+            *prefix, self.phrase("transferring", language), self._enqueue(queue, language)
+        )
+
+    def connect(self, language: str, dial: str, *prefix: str) -> str:
+        return document(*prefix, self.phrase("transferring", language), dial)
+
+    def leave(self) -> str:
+        return document("<Leave/>")
+
+    def goodbye(self, language: str) -> str:
+        return document(self.phrase("goodbye", language), "<Hangup/>")
 
     def voicemail(self, language: str, *prefix: str) -> str:
         attrs = _attrs(

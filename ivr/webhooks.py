@@ -13,9 +13,9 @@ from fastapi.responses import Response
 
 from hotline.jobs import enqueue_once
 from hotline.twilio_webhook import EMPTY_TWIML, TwilioForm, TwiML, VoiceRoute, fallback, field
-from ivr import service
+from ivr import queueing, service
 from ivr.jobs import finalise_call
-from ivr.service import Ivr
+from ivr.runtime import Ivr
 from ivr.twiml import LAST_RESORT
 
 router = APIRouter(prefix="/twilio/voice", tags=["twilio voice"], route_class=VoiceRoute)
@@ -72,14 +72,23 @@ async def gather(form: TwilioForm, ivr: IvrDep, step: str = "0") -> Response:
 
 @router.post("/wait", response_class=TwiML)
 @fallback(_wait_fallback)
-async def wait(form: TwilioForm, ivr: IvrDep, lang: str = "") -> Response:
-    return TwiML(service.answer_wait(ivr, language=lang, position=field(form, "QueuePosition")))
+async def wait(form: TwilioForm, ivr: IvrDep, lang: str = "", queue: str = "") -> Response:
+    answer = await queueing.answer_wait(
+        ivr,
+        call_sid=field(form, "CallSid", limit=64),
+        language=lang,
+        queue=queue[:32],
+        queue_sid=field(form, "QueueSid", limit=64),
+        position=field(form, "QueuePosition"),
+        queue_time=field(form, "QueueTime", limit=12),
+    )
+    return TwiML(answer)
 
 
 @router.post("/queue-result", response_class=TwiML)
 @fallback(_queue_fallback)
 async def queue_result(form: TwilioForm, ivr: IvrDep, lang: str = "") -> Response:
-    answer = await service.answer_queue_result(
+    answer = await queueing.answer_queue_result(
         ivr,
         call_sid=field(form, "CallSid", limit=64),
         language=lang,
@@ -87,6 +96,50 @@ async def queue_result(form: TwilioForm, ivr: IvrDep, lang: str = "") -> Respons
         queue_time=field(form, "QueueTime", limit=12),
     )
     return TwiML(answer)
+
+
+def _agent(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+@router.post("/connect", response_class=TwiML)
+@fallback(_queue_fallback)
+async def connect(form: TwilioForm, ivr: IvrDep, agent: str = "") -> Response:
+    answer = await queueing.answer_connect(
+        ivr, call_sid=field(form, "CallSid", limit=64), agent_id=_agent(agent)
+    )
+    return TwiML(answer)
+
+
+@router.post("/dial-result", response_class=TwiML)
+@fallback(_queue_fallback)
+async def dial_result(form: TwilioForm, ivr: IvrDep, agent: str = "", lang: str = "") -> Response:
+    agent_id = _agent(agent)
+    if agent_id is None:
+        return TwiML(ivr.docs.goodbye(ivr.language(lang)))
+    answer = await queueing.answer_dial_result(
+        ivr,
+        call_sid=field(form, "CallSid", limit=64),
+        agent_id=agent_id,
+        language=lang,
+        status=field(form, "DialCallStatus", limit=16),
+        duration=field(form, "DialCallDuration", limit=12),
+    )
+    return TwiML(answer)
+
+
+@router.post("/agent-leg", response_class=TwiML)
+@fallback(lambda request: EMPTY_TWIML)
+async def agent_leg(form: TwilioForm, ivr: IvrDep, agent: str = "") -> Response:
+    agent_id = _agent(agent)
+    if agent_id is not None:
+        await queueing.answer_agent_leg(
+            ivr,
+            call_sid=field(form, "ParentCallSid", limit=64),
+            agent_id=agent_id,
+            status=field(form, "CallStatus", limit=16),
+        )
+    return TwiML(EMPTY_TWIML)
 
 
 @router.post("/voicemail", response_class=TwiML)
@@ -115,26 +168,35 @@ async def status(request: Request, form: TwilioForm, ivr: IvrDep) -> Response:
     call_sid = field(form, "CallSid", limit=64)
     if not call_sid:
         return TwiML(EMPTY_TWIML)
+    status_value = field(form, "CallStatus", limit=16)
+    sequence = field(form, "SequenceNumber", limit=8)
     ended = await service.record_call_status(
         ivr,
         call_sid=call_sid,
-        status=field(form, "CallStatus", limit=16),
-        sequence=field(form, "SequenceNumber", limit=8),
+        status=status_value,
+        sequence=sequence,
         timestamp=_timestamp(field(form, "Timestamp", limit=64)),
         duration=field(form, "CallDuration", limit=12),
         from_raw=field(form, "From"),
         to_raw=field(form, "To"),
     )
     if ended:
-        # RQ's client is synchronous: keep it off the event loop.
-        await anyio.to_thread.run_sync(
-            partial(
-                enqueue_once,
-                request.app.state.services.redis,
-                "default",
-                finalise_call,
-                call_sid,
-                job_id=f"finalise-call-{call_sid}",
+        try:
+            # RQ's client is synchronous: keep it off the event loop.
+            await anyio.to_thread.run_sync(
+                partial(
+                    enqueue_once,
+                    request.app.state.services.redis,
+                    "default",
+                    finalise_call,
+                    call_sid,
+                    job_id=f"finalise-call-{call_sid}",
+                )
             )
-        )
+        except Exception:
+            # Not logged yet: forget this delivery so Twilio's retry of it can try again.
+            await service.forget_call_end(
+                ivr, call_sid=call_sid, status=status_value, sequence=sequence
+            )
+            raise
     return TwiML(EMPTY_TWIML)

@@ -160,6 +160,8 @@ def settings(database: tuple[str, Engine], redis_url: str) -> Settings:
         admin_token=ADMIN_TOKEN,
         holidays="2026-10-01",
         demo_data=False,
+        # Nothing in the tests may reach Twilio: REST requests land in the outbox table.
+        twilio_outbox=True,
     )
 
 

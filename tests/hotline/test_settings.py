@@ -69,3 +69,4 @@ def test_unknown_time_zone_is_refused() -> None:
 def test_demo_gateway_without_credentials() -> None:
     assert not Settings().twilio_is_live
     assert Settings(twilio_api_base="http://127.0.0.1:8070").twilio_is_live
+    assert not Settings(twilio_auth_token="a-real-token", twilio_outbox=True).twilio_is_live

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+from rq import Queue
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
@@ -137,3 +139,26 @@ def test_wait_loop_announces_position_in_the_callers_language(
     assert set(answer.verbs()) <= {"Say", "Play", "Pause", "Hangup", "Redirect", "Leave", "Gather"}
     chinese = Answer.of(twilio.post("/twilio/voice/wait?lang=zh", params))
     assert "您前面还有3位客户" in chinese.said()
+
+
+def test_a_failed_enqueue_lets_twilios_retry_log_the_call(
+    twilio: Twilio, clock: FrozenClock, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caller = Caller(twilio, clock, STRANGER)
+    caller.dial()
+    caller.press("3")
+    params = call_params(
+        caller.sid, STRANGER, CallStatus="completed", SequenceNumber="3", CallDuration="30"
+    )
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("Redis went away")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Queue, "enqueue", refuse)
+        assert twilio.post("/twilio/voice/status", params).status_code == 200
+    twilio.run_jobs()
+    assert count(engine, CallLog) == 0
+    assert twilio.post("/twilio/voice/status", params).status_code == 200  # Twilio retries
+    twilio.run_jobs()
+    assert count(engine, CallLog) == 1

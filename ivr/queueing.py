@@ -1,0 +1,153 @@
+"""The caller between the menu and an agent: arrival, the wait loop, ringing, the Dial result.
+
+The router (routing.dispatch) decides; this module says it to the caller in TwiML.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from ivr.runtime import Ivr, Step
+from ivr.session import CallState
+from routing.engine import Placement
+from routing.twiml import dial
+
+# Queue results after which the call is over or elsewhere: nothing more to say.
+QUEUE_DONE = frozenset(
+    {"hangup", "bridged", "bridging-in-process", "redirected", "redirected-from-bridged"}
+)
+
+
+def _dial(ivr: Ivr, placement: Placement, language: str) -> str:
+    assert placement.agent_id is not None
+    return dial(
+        agent_id=placement.agent_id,
+        contact=placement.contact,
+        language=language,
+        ring_timeout=ivr.dispatch.config.ring_timeout_seconds,
+    )
+
+
+def _next(ivr: Ivr, placement: Placement | None, language: str, queue: str, *prefix: str) -> str:
+    """Ring the agent the router chose, or (back) into the Twilio queue to wait."""
+    if placement is not None and placement.state == "offered":
+        return ivr.docs.connect(language, _dial(ivr, placement, language), *prefix)
+    return ivr.docs.enqueue(queue or "general", language, *prefix)
+
+
+async def arrive(
+    ivr: Ivr,
+    state: CallState,
+    language: str,
+    skill: str,
+    priority: int,
+    fields: dict[str, Any],
+    prefix: tuple[str, ...] = (),
+) -> Step:
+    """A menu leaf reached: hand the caller to the router; ring an agent now or wait."""
+    now = ivr.clock.now()
+    placement = await ivr.dispatch.arrive(
+        call_sid=state.call_sid,
+        skill=skill,
+        language=language,
+        priority=priority,
+        enqueued_at=now,
+        now=now,
+    )
+    fields.update(skill=skill, queued_at=now, queue=placement.queue)
+    return Step(_next(ivr, placement, language, placement.queue, *prefix), fields)
+
+
+async def answer_wait(
+    ivr: Ivr,
+    *,
+    call_sid: str,
+    language: str | None,
+    queue: str,
+    queue_sid: str,
+    position: str,
+    queue_time: str,
+) -> str:
+    """One turn of the wait loop: leave for an agent if one was found, else hold on."""
+    lang = ivr.language(language)
+    now = ivr.clock.now()
+    check = await ivr.dispatch.wait(call_sid=call_sid, twilio_queue_sid=queue_sid, now=now)
+    if check.state == "unknown" and call_sid and queue in ivr.dispatch.config.queues:
+        # The router never saw this caller (Redis was away when they came): take them in now,
+        # counting the time they have already waited.
+        waited = int(queue_time) if queue_time.isdigit() and len(queue_time) < 7 else 0
+        await ivr.dispatch.arrive(
+            call_sid=call_sid, skill=ivr.dispatch.config.queues[queue].skill, language=lang,
+            priority=3, enqueued_at=now - timedelta(seconds=waited), now=now,
+        )  # fmt: skip
+        check = await ivr.dispatch.wait(call_sid=call_sid, twilio_queue_sid=queue_sid, now=now)
+    if check.offer is not None:
+        return ivr.docs.leave()
+    if check.state == "waiting":
+        return ivr.docs.wait(lang, check.place)
+    # Still unknown to the router: Twilio's own count is the best we have.
+    spoken = int(position) if position.isdigit() and len(position) < 6 else None
+    return ivr.docs.wait(lang, spoken)
+
+
+async def answer_queue_result(
+    ivr: Ivr, *, call_sid: str, language: str | None, result: str, queue_time: str
+) -> str:
+    lang = ivr.language(language)
+    fields: dict[str, Any] = {"queue_result": result or "unknown", "queue_left_at": ivr.clock.now()}
+    if queue_time.isdigit():
+        fields["queue_time"] = int(queue_time)
+    await ivr.store.update(call_sid, fields, only_new=True)
+    if result == "leave":
+        offer = await ivr.dispatch.current_offer(call_sid)
+        state = await ivr.store.load(call_sid)
+        return _next(ivr, offer, lang, state.get("queue") or "" if state else "")
+    if result in QUEUE_DONE:
+        if result == "hangup":
+            await ivr.dispatch.call_ended(call_sid=call_sid, now=ivr.clock.now())
+        return ivr.docs.hangup()
+    # Queue full or a Twilio error: the caller is not dropped, they can leave a message.
+    await ivr.dispatch.call_ended(call_sid=call_sid, now=ivr.clock.now())
+    return ivr.docs.voicemail(lang, ivr.docs.phrase("sorry_voicemail", lang))
+
+
+async def answer_connect(ivr: Ivr, *, call_sid: str, agent_id: int | None) -> str:
+    """A waiting caller pushed out of the Twilio queue (REST): ring the agent they were given."""
+    state = await ivr.store.load(call_sid)
+    lang = ivr.language(state.language if state else None)
+    offer = await ivr.dispatch.current_offer(call_sid, agent_id)
+    return _next(ivr, offer, lang, state.get("queue") or "" if state else "")
+
+
+async def answer_dial_result(
+    ivr: Ivr, *, call_sid: str, agent_id: int, language: str | None, status: str, duration: str
+) -> str:
+    lang = ivr.language(language)
+    now = ivr.clock.now()
+    placement = await ivr.dispatch.dial_result(
+        call_sid=call_sid, agent_id=agent_id, status=status, now=now
+    )
+    if placement is None:
+        if status in ("completed", "answered"):
+            talked = int(duration) if duration.isdigit() else 0
+            await _note_answer(ivr, call_sid, agent_id, answered_at=now.timestamp() - talked)
+        return ivr.docs.goodbye(lang)
+    state = await ivr.store.load(call_sid)
+    return _next(
+        ivr, placement, lang, placement.queue or (state.get("queue") or "" if state else "")
+    )
+
+
+async def answer_agent_leg(ivr: Ivr, *, call_sid: str, agent_id: int, status: str) -> None:
+    """The agent's leg reported in: on answer, the agent is busy and the call answered."""
+    if status not in ("answered", "in-progress") or not call_sid:
+        return
+    if await ivr.dispatch.agent_answered(call_sid=call_sid, agent_id=agent_id, now=ivr.clock.now()):
+        await _note_answer(ivr, call_sid, agent_id, answered_at=ivr.clock.now().timestamp())
+
+
+async def _note_answer(ivr: Ivr, call_sid: str, agent_id: int, *, answered_at: float) -> None:
+    await ivr.store.update(
+        call_sid, {"answered_at": repr(answered_at), "agent_id": agent_id}, only_new=True
+    )

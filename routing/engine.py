@@ -1,0 +1,300 @@
+"""The router's operations in Python: one Lua run each, on an async or a sync Redis client.
+
+The voice webhooks use `Router` (async); jobs and the agent API use `SyncRouter`. Both run the
+same script (routing/lua/router.lua) and read its answers the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import redis
+import redis.asyncio as aioredis
+
+from routing.config import RoutingConfig
+
+SCRIPT = (Path(__file__).parent / "lua" / "router.lua").read_text(encoding="utf-8")
+EVENTS_STREAM = "{rt}:events"
+
+
+def _t(moment: datetime) -> str:
+    return f"{moment.timestamp():.3f}"
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode()
+    return "" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a call stands after an operation."""
+
+    state: str  # offered / waiting / connected / not_waiting / stale / ...
+    agent_id: int | None = None
+    queue: str = ""
+    # Seconds until the call's next escalation step, None when there is none.
+    next_step_in: int | None = None
+    # How the offered agent takes calls: "client:agent_7" or "number:+86…".
+    contact: str = ""
+
+    @classmethod
+    def parse(cls, reply: list[Any]) -> Placement:
+        state = _text(reply[0])
+        agent = _text(reply[1]) if len(reply) > 1 else ""
+        queue = _text(reply[2]) if len(reply) > 2 else ""
+        step = int(reply[3]) if len(reply) > 3 and reply[3] is not None else -1
+        return cls(
+            state=state,
+            agent_id=int(agent) if agent.isdigit() else None,
+            queue=queue,
+            next_step_in=step if step >= 0 else None,
+            contact=_text(reply[4]) if len(reply) > 4 else "",
+        )
+
+
+@dataclass(frozen=True)
+class WaitCheck:
+    """The wait loop's answer: offered to an agent, or still waiting at a place."""
+
+    offer: Placement | None
+    place: int = 0
+    waiting: int = 0
+    state: str = ""
+
+    @classmethod
+    def parse(cls, reply: list[Any]) -> WaitCheck:
+        state = _text(reply[0])
+        if state == "offered":
+            return cls(offer=Placement.parse(reply), state=state)
+        if state == "waiting":
+            return cls(offer=None, place=int(reply[1]), waiting=int(reply[2]), state=state)
+        return cls(offer=None, state=state)
+
+
+@dataclass(frozen=True)
+class AgentOutcome:
+    """What happened to an agent: their state, and a call offered to them if any."""
+
+    state: str
+    offered_call: str | None = None
+    agent_id: int | None = None
+    # For a wrap-up: the `since` its timer must name.
+    since: str | None = None
+
+    @classmethod
+    def parse(cls, reply: list[Any]) -> AgentOutcome:
+        state = _text(reply[0])
+        second = _text(reply[1]) if len(reply) > 1 else ""
+        if state == "offered":
+            return cls(state=state, offered_call=second or None)
+        return cls(state=state)
+
+
+@dataclass(frozen=True)
+class Departure:
+    """What a caller's hanging up changed."""
+
+    state: str  # abandoned / withdrawn / wrap_up / gone
+    agent_id: int | None = None
+    # withdrawn: the agent freed may have been given another waiting call at once.
+    next_call: str | None = None
+    since: str | None = None
+
+    @classmethod
+    def parse(cls, reply: list[Any]) -> Departure:
+        state, agent, extra = (_text(part) for part in reply[:3])
+        return cls(
+            state=state,
+            agent_id=int(agent) if agent.isdigit() else None,
+            next_call=extra if state == "withdrawn" and extra else None,
+            since=extra if state == "wrap_up" else None,
+        )
+
+
+@dataclass(frozen=True)
+class AgentProfile:
+    """What matching needs to know about an agent."""
+
+    agent_id: int
+    skills: dict[str, int]
+    languages: list[str]
+    contact: str  # "client:agent_7" or "number:+8613800138000"
+    calls_today: int = 0
+
+
+def _configure_args(config: RoutingConfig) -> list[str]:
+    document = {
+        "queues": json.loads(config.as_lua_json()),
+        "languages": config.languages,
+        "strategy": str(config.strategy),
+    }
+    return ["configure", json.dumps(document, separators=(",", ":"))]
+
+
+def _arrive_args(
+    config: RoutingConfig,
+    *,
+    call_sid: str,
+    queue: str,
+    language: str,
+    priority: int,
+    enqueued_at: datetime,
+    now: datetime,
+    sticky_agent_id: int | None,
+) -> list[str]:
+    return [
+        "arrive", _t(now), call_sid, queue, language, str(priority), _t(enqueued_at),
+        str(config.credit(priority)), str(sticky_agent_id or ""),
+    ]  # fmt: skip
+
+
+def _ready_args(agent: AgentProfile, now: datetime) -> list[str]:
+    return [
+        "agent_ready", _t(now), str(agent.agent_id),
+        json.dumps(agent.skills, separators=(",", ":")),
+        json.dumps(agent.languages, separators=(",", ":")),
+        str(agent.calls_today), agent.contact,
+    ]  # fmt: skip
+
+
+class Router:
+    """Async operations, for the voice webhooks."""
+
+    def __init__(self, client: aioredis.Redis, config: RoutingConfig) -> None:
+        self.config = config
+        self._script = client.register_script(SCRIPT)
+        self._client = client
+
+    async def _run(self, args: list[str]) -> list[Any]:
+        try:
+            reply = await self._script(keys=[], args=args)
+        except redis.ResponseError as exc:
+            if "unknown queue" not in str(exc):
+                raise
+            # Redis lost our configuration (a restart without persistence): put it back once.
+            await self.configure()
+            reply = await self._script(keys=[], args=args)
+        return list(reply)
+
+    async def configure(self) -> None:
+        await self._script(keys=[], args=_configure_args(self.config))
+
+    async def arrive(
+        self,
+        *,
+        call_sid: str,
+        queue: str,
+        language: str,
+        priority: int,
+        enqueued_at: datetime,
+        now: datetime,
+        sticky_agent_id: int | None = None,
+    ) -> Placement:
+        args = _arrive_args(
+            self.config, call_sid=call_sid, queue=queue, language=language, priority=priority,
+            enqueued_at=enqueued_at, now=now, sticky_agent_id=sticky_agent_id,
+        )  # fmt: skip
+        return Placement.parse(await self._run(args))
+
+    async def escalate(self, *, call_sid: str, now: datetime) -> Placement:
+        return Placement.parse(await self._run(["escalate", _t(now), call_sid]))
+
+    async def offer_result(
+        self, *, call_sid: str, agent_id: int, outcome: str, now: datetime
+    ) -> Placement:
+        reply = await self._run(["offer_result", _t(now), call_sid, str(agent_id), outcome])
+        return Placement.parse(reply)
+
+    async def call_gone(self, *, call_sid: str, now: datetime) -> Departure:
+        return Departure.parse(await self._run(["call_gone", _t(now), call_sid]))
+
+    async def wait_check(self, *, call_sid: str, twilio_queue_sid: str, now: datetime) -> WaitCheck:
+        reply = await self._run(["wait", _t(now), call_sid, twilio_queue_sid])
+        return WaitCheck.parse(reply)
+
+    async def position(self, *, call_sid: str, now: datetime) -> tuple[int, int]:
+        place, total = await self._run(["position", _t(now), call_sid])
+        return int(place), int(total)
+
+    async def call_state(self, call_sid: str) -> dict[str, str]:
+        raw: dict[str, str] = await self._client.hgetall(f"{{rt}}:call:{call_sid}")  # type: ignore[assignment]
+        return raw
+
+    async def agent_contact(self, agent_id: int) -> str | None:
+        contact: str | None = await self._client.hget(f"{{rt}}:agent:{agent_id}", "contact")  # type: ignore[assignment]
+        return contact or None
+
+
+class SyncRouter:
+    """The same operations, synchronous: for jobs and the agent API."""
+
+    def __init__(self, client: redis.Redis, config: RoutingConfig) -> None:
+        self.config = config
+        self._script = client.register_script(SCRIPT)
+        self._client = client
+
+    def _run(self, args: list[str]) -> list[Any]:
+        try:
+            reply = self._script(keys=[], args=args)
+        except redis.ResponseError as exc:
+            if "unknown queue" not in str(exc):
+                raise
+            self.configure()
+            reply = self._script(keys=[], args=args)
+        return list(reply)
+
+    def configure(self) -> None:
+        self._script(keys=[], args=_configure_args(self.config))
+
+    def arrive(
+        self,
+        *,
+        call_sid: str,
+        queue: str,
+        language: str,
+        priority: int,
+        enqueued_at: datetime,
+        now: datetime,
+        sticky_agent_id: int | None = None,
+    ) -> Placement:
+        args = _arrive_args(
+            self.config, call_sid=call_sid, queue=queue, language=language, priority=priority,
+            enqueued_at=enqueued_at, now=now, sticky_agent_id=sticky_agent_id,
+        )  # fmt: skip
+        return Placement.parse(self._run(args))
+
+    def escalate(self, *, call_sid: str, now: datetime) -> Placement:
+        return Placement.parse(self._run(["escalate", _t(now), call_sid]))
+
+    def offer_result(
+        self, *, call_sid: str, agent_id: int, outcome: str, now: datetime
+    ) -> Placement:
+        return Placement.parse(
+            self._run(["offer_result", _t(now), call_sid, str(agent_id), outcome])
+        )
+
+    def call_gone(self, *, call_sid: str, now: datetime) -> Departure:
+        return Departure.parse(self._run(["call_gone", _t(now), call_sid]))
+
+    def agent_ready(self, *, agent: AgentProfile, now: datetime) -> AgentOutcome:
+        return AgentOutcome.parse(self._run(_ready_args(agent, now)))
+
+    def agent_away(self, *, agent_id: int, state: str, reason: str, now: datetime) -> AgentOutcome:
+        return AgentOutcome.parse(self._run(["agent_away", _t(now), str(agent_id), state, reason]))
+
+    def wrap_up_done(self, *, agent_id: int, since: str, now: datetime) -> AgentOutcome:
+        return AgentOutcome.parse(self._run(["wrap_up_done", _t(now), str(agent_id), since]))
+
+    def call_state(self, call_sid: str) -> dict[str, str]:
+        raw: dict[bytes, bytes] = self._client.hgetall(f"{{rt}}:call:{call_sid}")  # type: ignore[assignment]
+        return {key.decode(): value.decode() for key, value in raw.items()}
+
+    def agent_state(self, agent_id: int) -> dict[str, str]:
+        raw: dict[bytes, bytes] = self._client.hgetall(f"{{rt}}:agent:{agent_id}")  # type: ignore[assignment]
+        return {key.decode(): value.decode() for key, value in raw.items()}

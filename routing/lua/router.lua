@@ -1,0 +1,434 @@
+-- Hotline's router: every state change of a call or an agent is one run of this script, so
+-- matching is atomic however many API processes and workers call it.
+--
+-- ARGV[1] is the operation; the rest are its arguments. Keys all carry the {rt} hash tag,
+-- so they live in one Redis Cluster slot.
+--
+-- Waiting calls: one sorted set per queue, escalation step and language
+--   {rt}:wait:<queue>:<step>:<lang>  (lang "*" for steps that accept any language)
+--   score = enqueue time - priority credit: the order callers are served in.
+-- Available agents: one sorted set per skill, language and level
+--   {rt}:avail:<skill>:<lang>:<level>  score = idle since (longest idle first), or
+--   calls today * 1e10 + idle since (fewest calls first).
+-- Every change is appended to the stream {rt}:events for figures and the audit trail.
+
+local P = '{rt}:'
+local op = ARGV[1]
+-- ARGV[2] is the time (epoch seconds) for every operation but `configure`. The text is
+-- stored as given, so a timer can later name the exact `since` it belongs to.
+local NOW_S = ARGV[2]
+local NOW = tonumber(NOW_S)
+
+if op == 'configure' then
+  redis.call('SET', P .. 'cfg', ARGV[2])
+  return 'ok'
+end
+local cfg = cjson.decode(redis.call('GET', P .. 'cfg') or '{"queues":{},"languages":[],"strategy":"longest_idle"}')
+local QUEUES = cfg.queues
+local TERMINAL_TTL = 86400
+
+local function hgetall(key)
+  local flat = redis.call('HGETALL', key)
+  if #flat == 0 then return nil end
+  local result = {}
+  for i = 1, #flat, 2 do result[flat[i]] = flat[i + 1] end
+  return result
+end
+
+local function event(kind, ...)
+  redis.call('XADD', P .. 'events', 'MAXLEN', '~', 500000, '*', 'kind', kind, ...)
+end
+
+-- Agents -----------------------------------------------------------------------------------
+
+local function agent_key(id) return P .. 'agent:' .. id end
+
+local function avail_keys(agent)
+  local keys = {}
+  local skills = cjson.decode(agent.skills or '{}')
+  local langs = cjson.decode(agent.langs or '[]')
+  for skill, level in pairs(skills) do
+    for _, lang in ipairs(langs) do
+      keys[#keys + 1] = P .. 'avail:' .. skill .. ':' .. lang .. ':' .. level
+    end
+  end
+  return keys
+end
+
+local function set_agent_state(id, agent, state, now, reason)
+  local before = agent.state or 'offline'
+  redis.call('HSET', agent_key(id), 'state', state, 'since', NOW_S, 'reason', reason or '')
+  agent.state, agent.since = state, NOW_S
+  if before ~= state then
+    event('agent_state', 'agent', id, 'from', before, 'to', state, 'at', now,
+      'reason', reason or '', 'call', agent.call or '')
+  end
+end
+
+local function idle_score(agent)
+  local idle = tonumber(agent.idle) or 0
+  if cfg.strategy == 'fewest_calls' then
+    return (tonumber(agent.calls) or 0) * 1e10 + idle
+  end
+  return idle
+end
+
+local function add_available(id, agent)
+  local score = idle_score(agent)
+  for _, key in ipairs(avail_keys(agent)) do redis.call('ZADD', key, score, id) end
+end
+
+local function remove_available(id, agent)
+  for _, key in ipairs(avail_keys(agent)) do redis.call('ZREM', key, id) end
+end
+
+-- Queues and steps -------------------------------------------------------------------------
+
+-- The queue and step a caller belongs to after waiting `waited` seconds; overflow moves them
+-- to another queue whose steps count from the same original arrival.
+local function place_for(queue, waited)
+  for _ = 1, 4 do
+    local steps = QUEUES[queue].steps
+    local index = 1
+    for i, step in ipairs(steps) do
+      if waited >= step.after then index = i end
+    end
+    local step = steps[index]
+    if step.overflow and step.overflow ~= false and QUEUES[step.overflow] then
+      queue = step.overflow
+    else
+      return queue, index
+    end
+  end
+  return queue, 1
+end
+
+-- Seconds until this call's next step falls due, or -1.
+local function next_step_in(queue, index, waited)
+  local steps = QUEUES[queue].steps
+  local step = steps[index + 1]
+  if step == nil then return -1 end
+  return math.max(step.after - waited, 0)
+end
+
+local function wait_key(queue, index, lang)
+  local step = QUEUES[queue].steps[index]
+  if step.any_language then lang = '*' end
+  return P .. 'wait:' .. queue .. ':' .. index .. ':' .. lang
+end
+
+-- The best available agent for a call at (queue, step), or nil.
+local function find_agent(queue, index, lang)
+  local q = QUEUES[queue]
+  local step = q.steps[index]
+  local langs = step.any_language and cfg.languages or { lang }
+  local best, best_score = nil, nil
+  local from, to, by = step.min_level, 10, 1
+  if cfg.strategy == 'most_skilled' then from, to, by = 10, step.min_level, -1 end
+  for level = from, to, by do
+    for _, l in ipairs(langs) do
+      local head = redis.call('ZRANGE', P .. 'avail:' .. q.skill .. ':' .. l .. ':' .. level, 0, 0, 'WITHSCORES')
+      if head[1] and (best_score == nil or tonumber(head[2]) < best_score) then
+        best, best_score = head[1], tonumber(head[2])
+      end
+    end
+    if best and cfg.strategy == 'most_skilled' then return best end
+  end
+  return best
+end
+
+-- The waiting call an agent should take next, or nil: the lowest score among the heads of
+-- every queue, step and language the agent qualifies for.
+local function find_call(agent)
+  local skills = cjson.decode(agent.skills or '{}')
+  local langs = cjson.decode(agent.langs or '[]')
+  langs[#langs + 1] = '*'
+  local best, best_key, best_score = nil, nil, nil
+  for name, q in pairs(QUEUES) do
+    local level = tonumber(skills[q.skill])
+    if level then
+      for index, step in ipairs(q.steps) do
+        if not (step.overflow and step.overflow ~= false) and level >= step.min_level then
+          for _, l in ipairs(langs) do
+            local key = P .. 'wait:' .. name .. ':' .. index .. ':' .. l
+            local head = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+            if head[1] and (best_score == nil or tonumber(head[2]) < best_score) then
+              best, best_key, best_score = head[1], key, tonumber(head[2])
+            end
+          end
+        end
+      end
+    end
+  end
+  return best, best_key
+end
+
+-- Calls ------------------------------------------------------------------------------------
+
+local function call_key(sid) return P .. 'call:' .. sid end
+
+local function contact_of(id)
+  return redis.call('HGET', agent_key(id), 'contact') or ''
+end
+
+local function reserve(sid, call, id, now)
+  local agent = hgetall(agent_key(id))
+  if call.wait_key and call.wait_key ~= '' then redis.call('ZREM', call.wait_key, sid) end
+  remove_available(id, agent)
+  redis.call('HSET', call_key(sid), 'state', 'offered', 'agent', id, 'offered_at', now, 'wait_key', '')
+  redis.call('HSET', agent_key(id), 'call', sid, 'idle_before_offer', agent.idle or now)
+  agent.call = sid
+  set_agent_state(id, agent, 'reserved', now)
+  event('call_offered', 'call', sid, 'agent', id, 'queue', call.queue, 'at', now)
+  return id
+end
+
+local function enqueue_waiting(sid, call, now)
+  local waited = now - tonumber(call.enq)
+  local queue, index = place_for(call.home, waited)
+  local key = wait_key(queue, index, call.lang)
+  redis.call('ZADD', key, tonumber(call.score), sid)
+  redis.call('HSET', call_key(sid), 'state', 'waiting', 'queue', queue, 'step', index,
+    'wait_key', key, 'agent', '')
+  call.queue, call.step, call.wait_key = queue, index, key
+  return queue, index
+end
+
+-- Try to give a waiting call to an agent; returns the agent id or nil.
+local function match_call(sid, call, now)
+  local agent = find_agent(call.queue, tonumber(call.step), call.lang)
+  if agent then return reserve(sid, call, agent, now) end
+  return nil
+end
+
+-- Try to give an available agent a waiting call; returns the call sid or nil.
+local function match_agent(id, agent, now)
+  local sid = find_call(agent)
+  if sid == nil then return nil end
+  local call = hgetall(call_key(sid))
+  reserve(sid, call, id, now)
+  return sid
+end
+
+local function become_available(id, agent, now)
+  agent.idle = now
+  redis.call('HSET', agent_key(id), 'idle', now, 'call', '')
+  agent.call = ''
+  set_agent_state(id, agent, 'available', now)
+  add_available(id, agent)
+  return match_agent(id, agent, now)
+end
+
+-- Move a waiting call to the step (or overflow queue) its wait has reached, then try to give
+-- it to an agent. Returns the agent id or nil.
+local function advance_step(sid, call, now)
+  local queue, index = place_for(call.home, now - tonumber(call.enq))
+  if queue == call.queue and index == tonumber(call.step) then return nil end
+  redis.call('ZREM', call.wait_key, sid)
+  local key = wait_key(queue, index, call.lang)
+  redis.call('ZADD', key, tonumber(call.score), sid)
+  redis.call('HSET', call_key(sid), 'queue', queue, 'step', index, 'wait_key', key)
+  call.queue, call.step, call.wait_key = queue, index, key
+  event('call_escalated', 'call', sid, 'queue', queue, 'step', index, 'at', now)
+  return match_call(sid, call, now)
+end
+
+-- 1-based place of a waiting call among the callers of its queue, and how many wait there.
+local function place_in_queue(call)
+  local ahead, total = 0, 0
+  local langs = { '*' }
+  for _, l in ipairs(cfg.languages) do langs[#langs + 1] = l end
+  for index, _ in ipairs(QUEUES[call.queue].steps) do
+    for _, l in ipairs(langs) do
+      local key = P .. 'wait:' .. call.queue .. ':' .. index .. ':' .. l
+      ahead = ahead + redis.call('ZCOUNT', key, '-inf', '(' .. call.score)
+      total = total + redis.call('ZCARD', key)
+    end
+  end
+  return ahead + 1, total
+end
+
+-- Operations -------------------------------------------------------------------------------
+
+
+if op == 'arrive' then
+  -- now, sid, home queue, language, priority, enqueue time, credit, sticky agent
+  local sid, home, lang, now = ARGV[3], ARGV[4], ARGV[5], NOW
+  local priority, enq, credit = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
+  local sticky = ARGV[9]
+  if QUEUES[home] == nil then return redis.error_reply('unknown queue ' .. home) end
+  local existing = hgetall(call_key(sid))
+  if existing and existing.state ~= 'gone' then
+    -- A repeated arrival: tell the caller where they already are.
+    local agent = existing.agent or ''
+    return { existing.state, agent, existing.queue or home, -1, agent ~= '' and contact_of(agent) or '' }
+  end
+  local call = { home = home, lang = lang, score = enq - credit, enq = enq, priority = priority }
+  redis.call('HSET', call_key(sid), 'home', home, 'lang', lang, 'score', call.score,
+    'enq', enq, 'priority', priority, 'state', 'new')
+  redis.call('EXPIRE', call_key(sid), TERMINAL_TTL)
+  local queue, index = place_for(home, now - enq)
+  call.queue, call.step = queue, index
+  redis.call('HSET', call_key(sid), 'queue', queue, 'step', index)
+  event('call_queued', 'call', sid, 'queue', queue, 'priority', priority, 'lang', lang, 'at', now)
+  if sticky ~= '' then
+    local agent = hgetall(agent_key(sticky))
+    if agent and agent.state == 'available' then
+      local skills = cjson.decode(agent.skills or '{}')
+      if skills[QUEUES[queue].skill] then
+        reserve(sid, call, sticky, now)
+        return { 'offered', sticky, queue, -1, contact_of(sticky) }
+      end
+    end
+  end
+  local agent = match_call(sid, call, now)
+  if agent then return { 'offered', agent, queue, -1, contact_of(agent) } end
+  enqueue_waiting(sid, call, now)
+  return { 'waiting', '', queue, next_step_in(queue, index, now - enq) }
+end
+
+if op == 'escalate' then
+  local sid, now = ARGV[3], NOW
+  local call = hgetall(call_key(sid))
+  if call == nil or call.state ~= 'waiting' then return { 'not_waiting', '', '', -1 } end
+  local agent = advance_step(sid, call, now)
+  if agent then return { 'offered', agent, call.queue, -1, contact_of(agent) } end
+  local waited = now - tonumber(call.enq)
+  return { 'waiting', '', call.queue, next_step_in(call.queue, tonumber(call.step), waited) }
+end
+
+if op == 'agent_ready' then
+  -- now, id, skills json, languages json, calls today, contact (client:agent_7 / number:+86…)
+  local id, now = ARGV[3], NOW
+  local agent = hgetall(agent_key(id)) or { state = 'offline' }
+  if agent.state == 'reserved' or agent.state == 'busy' then
+    return { 'refused', agent.state }
+  end
+  if agent.state == 'available' then remove_available(id, agent) end
+  redis.call('HSET', agent_key(id), 'skills', ARGV[4], 'langs', ARGV[5], 'calls', ARGV[6],
+    'contact', ARGV[7])
+  agent.skills, agent.langs, agent.calls = ARGV[4], ARGV[5], ARGV[6]
+  local sid = become_available(id, agent, now)
+  if sid then return { 'offered', sid } end
+  return { 'available', '' }
+end
+
+if op == 'agent_away' then
+  -- now, id, state (break/offline), reason
+  local id, state, reason, now = ARGV[3], ARGV[4], ARGV[5], NOW
+  local agent = hgetall(agent_key(id)) or { state = 'offline' }
+  if agent.state == 'reserved' or agent.state == 'busy' then
+    return { 'refused', agent.state }
+  end
+  if agent.state == 'available' then remove_available(id, agent) end
+  set_agent_state(id, agent, state, now, reason)
+  return { state, '' }
+end
+
+if op == 'offer_result' then
+  -- now, sid, agent id, outcome (answered / no-answer / busy / failed / ...)
+  local sid, id, outcome, now = ARGV[3], ARGV[4], ARGV[5], NOW
+  local call = hgetall(call_key(sid))
+  if call == nil or call.state ~= 'offered' or call.agent ~= id then
+    return { 'stale', '' }
+  end
+  local agent = hgetall(agent_key(id))
+  if outcome == 'answered' then
+    redis.call('HSET', call_key(sid), 'state', 'connected', 'answered_at', now)
+    redis.call('HINCRBY', agent_key(id), 'calls', 1)
+    set_agent_state(id, agent, 'busy', now)
+    event('call_answered', 'call', sid, 'agent', id, 'queue', call.queue,
+      'wait', now - tonumber(call.enq), 'at', now)
+    return { 'connected', id }
+  end
+  -- Not answered: the agent is held back until they say they are there; the caller goes back
+  -- to the very place they had and is offered to the next agent.
+  redis.call('HSET', agent_key(id), 'call', '')
+  agent.call = ''
+  set_agent_state(id, agent, 'missed', now, outcome)
+  event('offer_missed', 'call', sid, 'agent', id, 'queue', call.queue, 'at', now)
+  enqueue_waiting(sid, call, now)
+  local next_agent = match_call(sid, call, now)
+  if next_agent then return { 'offered', next_agent, call.queue, -1, contact_of(next_agent) } end
+  return { 'waiting', '', call.queue, next_step_in(call.queue, tonumber(call.step), now - tonumber(call.enq)) }
+end
+
+if op == 'call_gone' then
+  -- now, sid: the caller hung up (or the call failed) wherever it was.
+  local sid, now = ARGV[3], NOW
+  local call = hgetall(call_key(sid))
+  if call == nil or call.state == 'gone' or call.state == 'ended' then return { 'gone', '', '' } end
+  redis.call('HSET', call_key(sid), 'state', 'gone', 'ended_at', now)
+  redis.call('EXPIRE', call_key(sid), TERMINAL_TTL)
+  if call.state == 'waiting' then
+    redis.call('ZREM', call.wait_key, sid)
+    event('call_abandoned', 'call', sid, 'queue', call.queue, 'wait', now - tonumber(call.enq), 'at', now)
+    return { 'abandoned', '', '' }
+  end
+  if call.state == 'offered' then
+    -- Withdraw the offer: the agent did nothing wrong and keeps their place in the idle order.
+    local id = call.agent
+    local agent = hgetall(agent_key(id))
+    event('call_abandoned', 'call', sid, 'queue', call.queue, 'wait', now - tonumber(call.enq),
+      'at', now, 'agent', id)
+    agent.idle = agent.idle_before_offer or now
+    redis.call('HSET', agent_key(id), 'call', '', 'idle', agent.idle)
+    agent.call = ''
+    set_agent_state(id, agent, 'available', now, 'caller_hung_up')
+    add_available(id, agent)
+    local next_sid = match_agent(id, agent, now)
+    return { 'withdrawn', id, next_sid or '' }
+  end
+  if call.state == 'connected' then
+    local id = call.agent
+    local agent = hgetall(agent_key(id))
+    redis.call('HSET', call_key(sid), 'state', 'ended')
+    event('call_ended', 'call', sid, 'agent', id, 'queue', call.queue,
+      'talk', now - tonumber(call.answered_at), 'at', now)
+    set_agent_state(id, agent, 'wrap_up', now)
+    return { 'wrap_up', id, NOW_S }
+  end
+  return { 'gone', '', '' }
+end
+
+if op == 'wrap_up_done' then
+  -- now, id, the `since` of the wrap-up this timer belongs to
+  local id, since, now = ARGV[3], ARGV[4], NOW
+  local agent = hgetall(agent_key(id))
+  if agent == nil or agent.state ~= 'wrap_up' or agent.since ~= since then
+    return { 'stale', '' }
+  end
+  local sid = become_available(id, agent, now)
+  if sid then return { 'offered', sid } end
+  return { 'available', '' }
+end
+
+if op == 'wait' then
+  -- now, sid, Twilio queue sid: the wait loop's one question. Remembers which Twilio queue
+  -- holds the caller (for the REST push), lets a due escalation step happen, and says where
+  -- the caller stands: {'offered', agent, queue, -1, contact} or {'waiting', place, total}.
+  local sid, qsid, now = ARGV[3], ARGV[4], NOW
+  local call = hgetall(call_key(sid))
+  if call == nil then return { 'unknown' } end
+  if qsid ~= '' and (call.twilio_queue or '') == '' then
+    redis.call('HSET', call_key(sid), 'twilio_queue', qsid)
+  end
+  if call.state == 'offered' then
+    return { 'offered', call.agent, call.queue, -1, contact_of(call.agent) }
+  end
+  if call.state ~= 'waiting' then return { call.state } end
+  local agent = advance_step(sid, call, now)
+  if agent then return { 'offered', agent, call.queue, -1, contact_of(agent) } end
+  local place, total = place_in_queue(call)
+  return { 'waiting', place, total }
+end
+
+if op == 'position' then
+  -- now, sid
+  local call = hgetall(call_key(ARGV[3]))
+  if call == nil or call.state ~= 'waiting' then return { 0, 0 } end
+  local place, total = place_in_queue(call)
+  return { place, total }
+end
+
+return redis.error_reply('unknown router operation ' .. tostring(op))
