@@ -52,10 +52,8 @@ def _own_agent(principal: Principal, session: Session) -> Agent:
 
 
 @router.post("", response_model=AgentPublic, status_code=201)
-def create_agent(
-    data: AgentCreate, session: SessionDep, clock: ClockDep, admin: Admin
-) -> AgentPublic:
-    agent = service.create_agent(session=session, data=data, now=clock.now(), actor=admin.actor)
+def create_agent(data: AgentCreate, session: SessionDep, clock: ClockDep, _: Admin) -> AgentPublic:
+    agent = service.create_agent(session=session, data=data, now=clock.now())
     return _public(agent)
 
 

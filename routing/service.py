@@ -11,7 +11,7 @@ from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import VoiceGrant
 
 from crm import service as crm
-from hotline.auth import SYSTEM_ACTOR, hash_password
+from hotline.auth import hash_password
 from hotline.errors import Conflict, NotFound
 from hotline.settings import Settings
 from routing import access
@@ -44,9 +44,7 @@ class StateChangeRefused(Conflict):
         )
 
 
-def create_agent(
-    *, session: Session, data: AgentBase | AgentCreate, now: datetime, actor: str = SYSTEM_ACTOR
-) -> Agent:
+def create_agent(*, session: Session, data: AgentBase | AgentCreate, now: datetime) -> Agent:
     """A new agent, offline. With `AgentCreate` they get a login and a password."""
     extra: dict[str, Any] = {"created_at": now, "state_since": now}
     if isinstance(data, AgentCreate):
