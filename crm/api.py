@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from crm import service
 from crm.models import CallLogPublic, TicketDetail, TicketEventPublic, TicketPublic, TicketStatus
-from hotline.auth import Admin
+from hotline.auth import CurrentAgent
 from hotline.deps import SessionDep
 from hotline.errors import ERROR_RESPONSES, NotFound
 
@@ -20,7 +20,7 @@ TicketNumber = Annotated[str, Path(pattern=r"^T\d{8}-\d{4,}$", max_length=20)]
 @router.get("/tickets", response_model=list[TicketPublic])
 def list_tickets(
     session: SessionDep,
-    _: Admin,
+    _: CurrentAgent,
     status: TicketStatus | None = None,
     customer_id: Annotated[int | None, Query(ge=1)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -33,7 +33,7 @@ def list_tickets(
 
 
 @router.get("/tickets/{number}", response_model=TicketDetail)
-def get_ticket(number: TicketNumber, session: SessionDep, _: Admin) -> TicketDetail:
+def get_ticket(number: TicketNumber, session: SessionDep, _: CurrentAgent) -> TicketDetail:
     ticket = service.get_ticket(session=session, number=number)
     if ticket is None or ticket.id is None:
         raise NotFound(f"no ticket {number}")
@@ -46,7 +46,9 @@ def get_ticket(number: TicketNumber, session: SessionDep, _: Admin) -> TicketDet
 
 @router.get("/calls/{call_sid}", response_model=CallLogPublic)
 def get_call(
-    call_sid: Annotated[str, Path(pattern=r"^CA[0-9a-fA-F]{32}$")], session: SessionDep, _: Admin
+    call_sid: Annotated[str, Path(pattern=r"^CA[0-9a-fA-F]{32}$")],
+    session: SessionDep,
+    _: CurrentAgent,
 ) -> CallLogPublic:
     call = service.get_call_log(session=session, call_sid=call_sid)
     if call is None:

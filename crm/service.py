@@ -78,6 +78,10 @@ def create_department(*, session: Session, code: str, name_zh: str, name_en: str
 # --- ticket numbers --------------------------------------------------------------------------
 
 
+def get_department(*, session: Session, department_id: int) -> Department | None:
+    return session.get(Department, department_id)
+
+
 def next_ticket_number(*, session: Session, day: date) -> str:
     """`T20261128-0001`: a per-day sequence, safe with many writers (one upsert)."""
     key = day.strftime("%Y%m%d")

@@ -25,6 +25,9 @@ from ivr.runtime import Ivr
 from ivr.session import SessionStore
 from ivr.twiml import Documents
 from recordings import webhooks as recording_webhooks
+from routing import access as routing_access
+from routing import access_api as routing_access_api
+from routing import api as routing_api
 from routing.config import routing_for
 from routing.dispatch import Dispatch
 from routing.engine import Router
@@ -83,10 +86,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.twilio_validators = SignatureValidators(
         settings.twilio_auth_token, settings.twilio_webhook_shared_key
     )
+    # The shell checks bearer tokens; the routing domain keeps the records behind them.
+    app.state.token_resolver = routing_access.principal_for_token
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(ivr_webhooks.router)
     app.include_router(recording_webhooks.router)
     app.include_router(crm_webhooks.router)
     app.include_router(crm_api.router)
+    app.include_router(routing_access_api.router)
+    app.include_router(routing_api.router)
     return app

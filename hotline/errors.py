@@ -47,6 +47,11 @@ class Forbidden(HotlineError):
     error = "forbidden"
 
 
+class TooManyRequests(HotlineError):
+    status_code = 429
+    error = "too_many_requests"
+
+
 _HTTP_ERROR_NAMES = {
     400: "bad_request",
     401: "unauthorized",

@@ -15,7 +15,12 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 DEV_AUTH_TOKEN = "dev-twilio-auth-token-not-secret"
 DEV_ACCOUNT_SID = "AC00000000000000000000000000000000"
 DEV_ADMIN_TOKEN = "dev-admin-token-not-secret"
-PLACEHOLDER_SECRETS = frozenset({DEV_AUTH_TOKEN, DEV_ADMIN_TOKEN, "changeme", "secret", ""})
+DEV_API_KEY_SID = "SK00000000000000000000000000000000"
+DEV_API_KEY_SECRET = "dev-twilio-api-key-secret-not-secret"
+DEV_TWIML_APP_SID = "AP00000000000000000000000000000000"
+PLACEHOLDER_SECRETS = frozenset(
+    {DEV_AUTH_TOKEN, DEV_ADMIN_TOKEN, DEV_API_KEY_SECRET, "changeme", "secret", ""}
+)
 
 
 class Environment(StrEnum):
@@ -55,8 +60,25 @@ class Settings(BaseSettings):
     twilio_timeout_seconds: float = 5.0
     # The hotline's own number: caller ID for SMS and outbound calls.
     twilio_phone_number: str = "+864008895555"
+    # An API key and a TwiML app sign the agents' softphone access tokens.
+    twilio_api_key_sid: str = Field(
+        DEV_API_KEY_SID, validation_alias=AliasChoices("TWILIO_API_KEY_SID", "twilio_api_key_sid")
+    )
+    twilio_api_key_secret: str = Field(
+        DEV_API_KEY_SECRET,
+        validation_alias=AliasChoices("TWILIO_API_KEY_SECRET", "twilio_api_key_secret"),
+    )
+    twilio_twiml_app_sid: str = Field(
+        DEV_TWIML_APP_SID,
+        validation_alias=AliasChoices("TWILIO_TWIML_APP_SID", "twilio_twiml_app_sid"),
+    )
 
+    # Bootstraps the first admin; stays valid as an admin bearer token.
     admin_token: str = DEV_ADMIN_TOKEN
+    session_hours: int = Field(12, ge=1, le=24 * 7)
+    login_failures_per_login: int = Field(5, ge=1)
+    login_failures_per_address: int = Field(20, ge=1)
+    login_failure_window_seconds: int = Field(15 * 60, ge=60)
 
     timezone: str = "Asia/Shanghai"
     business_hours: str = "mon-fri 08:00-20:00; sat-sun 09:00-17:00"
@@ -102,6 +124,15 @@ class Settings(BaseSettings):
                 )
             if self.twilio_account_sid == DEV_ACCOUNT_SID:
                 raise ValueError("TWILIO_ACCOUNT_SID must be set in production")
+            if (
+                self.twilio_api_key_sid == DEV_API_KEY_SID
+                or self.twilio_api_key_secret in PLACEHOLDER_SECRETS
+                or self.twilio_twiml_app_sid == DEV_TWIML_APP_SID
+            ):
+                raise ValueError(
+                    "TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET and TWILIO_TWIML_APP_SID "
+                    "must be set in production (agents' softphones need them)"
+                )
             if self.admin_token in PLACEHOLDER_SECRETS or len(self.admin_token) < 24:
                 raise ValueError("HOTLINE_ADMIN_TOKEN must be a real secret of 24+ characters")
             if self.redis_url is None:

@@ -1,20 +1,241 @@
-"""Agents. Skill routing builds on these records."""
+"""Agents and their states. Skill routing builds on these records."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
+from twilio.jwt.access_token import AccessToken
+from twilio.jwt.access_token.grants import VoiceGrant
 
-from routing.models import Agent, AgentBase
+from crm import service as crm
+from hotline.auth import hash_password
+from hotline.errors import Conflict, NotFound
+from hotline.settings import Settings
+from routing import access
+from routing.models import (
+    Agent,
+    AgentBase,
+    AgentCreate,
+    AgentState,
+    AgentStateChange,
+    AgentUpdate,
+)
+
+# What a person may choose; the other states belong to the routing engine.
+PERSONAL_STATES = (AgentState.available, AgentState.on_break, AgentState.offline)
+# An agent in one of these is on (or being offered) a call: only the engine moves them on,
+# or a supervisor who forces it.
+ON_A_CALL = (AgentState.reserved, AgentState.busy)
 
 
-def create_agent(*, session: Session, data: AgentBase, now: datetime) -> Agent:
-    agent = Agent.model_validate(data, update={"created_at": now})
+class StateChangeRefused(Conflict):
+    """A 409 whose detail names the states that were allowed."""
+
+    def __init__(self, message: str, *, current: AgentState, allowed: list[AgentState]) -> None:
+        super().__init__(
+            {
+                "message": message,
+                "state": str(current),
+                "allowed": [str(state) for state in allowed],
+            }
+        )
+
+
+def create_agent(*, session: Session, data: AgentBase | AgentCreate, now: datetime) -> Agent:
+    """A new agent, offline. With `AgentCreate` they get a login and a password."""
+    extra: dict[str, Any] = {"created_at": now, "state_since": now}
+    if isinstance(data, AgentCreate):
+        extra["login"] = data.login
+        extra["password_hash"] = hash_password(data.password)
+        _check_login_free(session=session, login=data.login)
+    _check_department(session=session, department_id=data.department_id)
+    agent = Agent.model_validate(data, update=extra)
+    session.add(agent)
+    _flush_or_conflict(session)
+    return agent
+
+
+def list_agents(*, session: Session, include_inactive: bool = True) -> list[Agent]:
+    query = select(Agent).order_by(col(Agent.id))
+    if not include_inactive:
+        query = query.where(col(Agent.active).is_(True))
+    return list(session.exec(query))
+
+
+def get_agent(*, session: Session, agent_id: int) -> Agent | None:
+    return session.get(Agent, agent_id)
+
+
+def find_agent_by_login(*, session: Session, login: str) -> Agent | None:
+    return session.exec(select(Agent).where(Agent.login == login.strip().lower())).first()
+
+
+def _require(session: Session, agent_id: int, *, lock: bool = False) -> Agent:
+    # FOR UPDATE: the routing engine and a person may change one agent at the same moment.
+    agent = session.get(Agent, agent_id, with_for_update=lock)
+    if agent is None:
+        raise NotFound(f"no agent {agent_id}")
+    return agent
+
+
+def update_agent(
+    *, session: Session, agent_id: int, data: AgentUpdate, now: datetime, actor: str
+) -> Agent:
+    """Change the fields sent; a new password is hashed, deactivation goes through delete."""
+    agent = _require(session, agent_id, lock=True)
+    changes = data.model_dump(exclude_unset=True)
+    if "login" in changes and changes["login"] != agent.login:
+        _check_login_free(session=session, login=changes["login"])
+    if changes.get("department_id") is not None:
+        _check_department(session=session, department_id=changes["department_id"])
+    password = changes.pop("password", None)
+    if password is not None:
+        agent.password_hash = hash_password(password)
+    active = changes.pop("active", None)
+    agent.sqlmodel_update(changes)
+    if active is False and agent.active:
+        deactivate_agent(session=session, agent_id=agent_id, now=now, actor=actor)
+    elif active is True:
+        agent.active = True
+    session.add(agent)
+    _flush_or_conflict(session)
+    return agent
+
+
+def deactivate_agent(*, session: Session, agent_id: int, now: datetime, actor: str) -> Agent:
+    """Soft delete: the record stays for history; sign-ins, tokens and calls stop."""
+    agent = _require(session, agent_id, lock=True)
+    if agent.state != AgentState.offline:
+        _record(session, agent, AgentState.offline, reason="deactivated", actor=actor, now=now)
+    agent.active = False
+    access.revoke_all_tokens(session=session, agent_id=agent_id, now=now)
     session.add(agent)
     session.flush()
     return agent
 
 
-def list_agents(*, session: Session) -> list[Agent]:
-    return list(session.exec(select(Agent).order_by(col(Agent.id))))
+def allowed_states(current: AgentState, *, forced: bool) -> list[AgentState]:
+    """What a person may move an agent to from `current` (nothing while on a call, unforced)."""
+    if current in ON_A_CALL and not forced:
+        return []
+    return list(PERSONAL_STATES)
+
+
+def set_state(
+    *,
+    session: Session,
+    agent_id: int,
+    state: AgentState,
+    reason: str | None = None,
+    actor: str,
+    now: datetime,
+    by_system: bool = False,
+    forced: bool = False,
+) -> Agent:
+    """Move an agent to `state` and record the change.
+
+    A person (`forced=False`: the agent themselves) may choose available, break (with a
+    reason) or offline, and not while on a call; a supervisor (`forced=True`) may force those
+    three from any state. `by_system=True` is the routing engine: any state, including
+    reserved, busy, wrap-up and missed. Setting the current state again changes nothing.
+    """
+    agent = _require(session, agent_id, lock=True)
+    if not agent.active:
+        raise Conflict(f"agent {agent_id} is deactivated")
+    if not by_system:
+        allowed = allowed_states(agent.state, forced=forced)
+        if state not in allowed:
+            message = (
+                f"an agent who is {agent.state} is moved on by the routing engine"
+                if not allowed
+                else f"{state} is set by the routing engine, not by a person"
+            )
+            raise StateChangeRefused(message, current=agent.state, allowed=allowed)
+    if state == AgentState.on_break and not reason:
+        raise Conflict("a break needs a reason")
+    if state == agent.state and (reason or None) == agent.break_reason:
+        return agent
+    _record(session, agent, state, reason=reason, actor=actor, now=now)
+    session.flush()
+    return agent
+
+
+def _record(
+    session: Session,
+    agent: Agent,
+    state: AgentState,
+    *,
+    reason: str | None,
+    actor: str,
+    now: datetime,
+) -> None:
+    assert agent.id is not None
+    session.add(
+        AgentStateChange(
+            agent_id=agent.id,
+            from_state=agent.state,
+            to_state=state,
+            reason=reason,
+            actor=actor,
+            at=now,
+        )
+    )
+    agent.state = state
+    agent.state_since = now
+    agent.break_reason = reason if state == AgentState.on_break else None
+    session.add(agent)
+
+
+def state_history(
+    *, session: Session, agent_id: int, limit: int = 100, offset: int = 0
+) -> list[AgentStateChange]:
+    """The agent's state changes, newest first."""
+    _require(session, agent_id)
+    query = (
+        select(AgentStateChange)
+        .where(AgentStateChange.agent_id == agent_id)
+        .order_by(col(AgentStateChange.at).desc(), col(AgentStateChange.id).desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(session.exec(query))
+
+
+def voice_access_token(*, settings: Settings, agent: Agent, ttl_seconds: int) -> str:
+    """A Twilio access token for the agent's softphone: their own identity, incoming calls."""
+    token = AccessToken(
+        settings.twilio_account_sid,
+        settings.twilio_api_key_sid,
+        settings.twilio_api_key_secret,
+        identity=agent.client_identity,
+        ttl=ttl_seconds,
+    )
+    token.add_grant(
+        VoiceGrant(incoming_allow=True, outgoing_application_sid=settings.twilio_twiml_app_sid)
+    )
+    jwt: str = token.to_jwt()
+    return jwt
+
+
+def _check_login_free(*, session: Session, login: str) -> None:
+    if find_agent_by_login(session=session, login=login) is not None:
+        raise Conflict(f"the login {login!r} is taken")
+
+
+def _check_department(*, session: Session, department_id: int | None) -> None:
+    if department_id is None:
+        return
+    if crm.get_department(session=session, department_id=department_id) is None:
+        raise Conflict(f"no department {department_id}")
+
+
+def _flush_or_conflict(session: Session) -> None:
+    # The checks above catch the usual case; the unique index catches two racing writers (the
+    # Conflict then rolls the request back).
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict("the login is taken") from exc

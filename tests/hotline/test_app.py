@@ -45,10 +45,10 @@ def test_api_needs_a_token(app_client: TestClient) -> None:
     assert response.json() == {"error": "unauthorized", "detail": "a bearer token is required"}
 
 
-def test_api_refuses_a_wrong_token(app_client: TestClient) -> None:
+def test_api_refuses_an_unknown_token(app_client: TestClient) -> None:
     response = app_client.get("/api/tickets", headers={"Authorization": "Bearer nope"})
-    assert response.status_code == 403
-    assert response.json()["error"] == "forbidden"
+    assert response.status_code == 401
+    assert response.json()["error"] == "unauthorized"
 
 
 def test_bad_query_is_a_422_with_the_error_shape(app_client: TestClient) -> None:

@@ -3,7 +3,14 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from hotline.settings import DEV_AUTH_TOKEN, Environment, Settings
+from hotline.settings import (
+    DEV_API_KEY_SECRET,
+    DEV_API_KEY_SID,
+    DEV_AUTH_TOKEN,
+    DEV_TWIML_APP_SID,
+    Environment,
+    Settings,
+)
 
 
 def production(**overrides: object) -> Settings:
@@ -13,6 +20,9 @@ def production(**overrides: object) -> Settings:
         "twilio_auth_token": "a-real-token-from-the-console",
         "admin_token": "x" * 32,
         "redis_url": "redis://127.0.0.1:6379/0",
+        "twilio_api_key_sid": "SK" + "3" * 32,
+        "twilio_api_key_secret": "a-real-api-key-secret",
+        "twilio_twiml_app_sid": "AP" + "4" * 32,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -29,6 +39,9 @@ def test_production_accepts_real_secrets() -> None:
         {"admin_token": "short"},
         {"twilio_account_sid": "AC00000000000000000000000000000000"},
         {"redis_url": None},
+        {"twilio_api_key_sid": DEV_API_KEY_SID},
+        {"twilio_api_key_secret": DEV_API_KEY_SECRET},
+        {"twilio_twiml_app_sid": DEV_TWIML_APP_SID},
     ],
 )
 def test_production_refuses_placeholders(overrides: dict[str, object]) -> None:
@@ -38,9 +51,13 @@ def test_production_refuses_placeholders(overrides: dict[str, object]) -> None:
 
 def test_twilio_names_come_from_twilios_own_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "from-the-environment")
+    monkeypatch.setenv("TWILIO_API_KEY_SID", "SK" + "5" * 32)
+    monkeypatch.setenv("TWILIO_TWIML_APP_SID", "AP" + "6" * 32)
     monkeypatch.setenv("HOTLINE_PUBLIC_URL", "https://hotline.bank.example/")
     settings = Settings()
     assert settings.twilio_auth_token == "from-the-environment"
+    assert settings.twilio_api_key_sid == "SK" + "5" * 32
+    assert settings.twilio_twiml_app_sid == "AP" + "6" * 32
     assert settings.public_url == "https://hotline.bank.example"
 
 
