@@ -30,7 +30,7 @@ from routing import access_api as routing_access_api
 from routing import api as routing_api
 from routing.config import routing_for
 from routing.dispatch import Dispatch
-from routing.engine import Router
+from routing.engine import Router, SyncRouter
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         redis = async_client(services.settings.redis_url or "")
         router = Router(redis, routing)
         await router.configure()
+        app.state.sync_router = SyncRouter(services.redis, routing)
         app.state.services = services
         app.state.redis = redis
         app.state.ivr = Ivr(

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlmodel import Session
 
 from hotline.auth import Admin, CurrentAgent, Principal, Supervisor
-from hotline.deps import ClockDep, SessionDep, SettingsDep
+from hotline.deps import ClockDep, ServicesDep, SessionDep, SettingsDep
 from hotline.errors import ERROR_RESPONSES, Forbidden, NotFound
 from routing import service
+from routing.engine import SyncRouter
 from routing.models import (
     Agent,
     AgentCreate,
     AgentPublic,
+    AgentState,
     AgentStateChangePublic,
     AgentStateUpdate,
     AgentUpdate,
@@ -94,6 +96,8 @@ def update_agent(
     data: AgentUpdate,
     session: SessionDep,
     clock: ClockDep,
+    services: ServicesDep,
+    routing: RouterDep,
     principal: CurrentAgent,
 ) -> AgentPublic:
     _agent_for(principal, agent_id, session)
@@ -105,19 +109,40 @@ def update_agent(
     agent = service.update_agent(
         session=session, agent_id=agent_id, data=data, now=clock.now(), actor=principal.actor
     )
+    if agent.state == AgentState.available:
+        # New skills or languages take effect in matching at once.
+        service.apply_to_router(
+            router=routing, jobs_redis=services.redis, agent=agent, now=clock.now()
+        )
     return _public(agent)
 
 
 @router.delete("/{agent_id}", status_code=204)
 def deactivate_agent(
-    agent_id: AgentId, session: SessionDep, clock: ClockDep, admin: Admin
+    agent_id: AgentId,
+    session: SessionDep,
+    clock: ClockDep,
+    services: ServicesDep,
+    routing: RouterDep,
+    admin: Admin,
 ) -> Response:
     if admin.agent_id == agent_id:
         raise Forbidden("an admin may not deactivate themselves")
     if service.get_agent(session=session, agent_id=agent_id) is None:
         raise NotFound(f"no agent {agent_id}")
-    service.deactivate_agent(session=session, agent_id=agent_id, now=clock.now(), actor=admin.actor)
+    agent = service.deactivate_agent(
+        session=session, agent_id=agent_id, now=clock.now(), actor=admin.actor
+    )
+    service.apply_to_router(router=routing, jobs_redis=services.redis, agent=agent, now=clock.now())
     return Response(status_code=204)
+
+
+def get_router(request: Request) -> SyncRouter:
+    router_: SyncRouter = request.app.state.sync_router
+    return router_
+
+
+RouterDep = Annotated[SyncRouter, Depends(get_router)]
 
 
 @router.put("/{agent_id}/state", response_model=AgentPublic)
@@ -126,6 +151,8 @@ def set_state(
     data: AgentStateUpdate,
     session: SessionDep,
     clock: ClockDep,
+    services: ServicesDep,
+    routing: RouterDep,
     principal: CurrentAgent,
 ) -> AgentPublic:
     _agent_for(principal, agent_id, session)
@@ -139,6 +166,8 @@ def set_state(
         # On themselves everyone follows the agent's rules; on others it is a supervisor forcing.
         forced=principal.agent_id != agent_id,
     )
+    # The router holds the truth about calls; if it refuses, the request rolls back.
+    service.apply_to_router(router=routing, jobs_redis=services.redis, agent=agent, now=clock.now())
     return _public(agent)
 
 

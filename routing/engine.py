@@ -83,9 +83,8 @@ class AgentOutcome:
 
     state: str
     offered_call: str | None = None
-    agent_id: int | None = None
-    # For a wrap-up: the `since` its timer must name.
-    since: str | None = None
+    # For "refused": the state the router holds the agent in (reserved, busy).
+    held_in: str | None = None
 
     @classmethod
     def parse(cls, reply: list[Any]) -> AgentOutcome:
@@ -93,6 +92,8 @@ class AgentOutcome:
         second = _text(reply[1]) if len(reply) > 1 else ""
         if state == "offered":
             return cls(state=state, offered_call=second or None)
+        if state == "refused":
+            return cls(state=state, held_in=second or None)
         return cls(state=state)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import redis
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from twilio.jwt.access_token import AccessToken
@@ -14,7 +15,8 @@ from crm import service as crm
 from hotline.auth import hash_password
 from hotline.errors import Conflict, NotFound
 from hotline.settings import Settings
-from routing import access
+from routing import access, jobs
+from routing.engine import AgentProfile, SyncRouter
 from routing.models import (
     Agent,
     AgentBase,
@@ -239,3 +241,48 @@ def _flush_or_conflict(session: Session) -> None:
         session.flush()
     except IntegrityError as exc:
         raise Conflict("the login is taken") from exc
+
+
+# --- the router's view of an agent -----------------------------------------------------------
+
+
+def profile_of(agent: Agent) -> AgentProfile:
+    """What matching needs: skills, languages, and how the agent takes calls."""
+    assert agent.id is not None
+    contact = (
+        f"number:{agent.phone_number}" if agent.phone_number else f"client:{agent.client_identity}"
+    )
+    return AgentProfile(
+        agent_id=agent.id,
+        skills=dict(agent.skills),
+        languages=list(agent.languages),
+        contact=contact,
+    )
+
+
+def apply_to_router(
+    *, router: SyncRouter, jobs_redis: redis.Redis, agent: Agent, now: datetime
+) -> None:
+    """Make the router agree with the state a person chose; refused while the agent is on a call.
+
+    Available: the agent joins matching at once and may be offered a waiting caller, who is
+    then pushed to them. Break and offline: the agent leaves matching.
+    """
+    assert agent.id is not None
+    if agent.state == AgentState.available:
+        outcome = router.agent_ready(agent=profile_of(agent), now=now)
+    elif agent.state in (AgentState.on_break, AgentState.offline):
+        outcome = router.agent_away(
+            agent_id=agent.id, state=str(agent.state), reason=agent.break_reason or "", now=now
+        )
+    else:
+        return
+    if outcome.state == "refused":
+        held = AgentState(outcome.held_in or AgentState.busy)
+        raise StateChangeRefused(
+            f"the agent is {held} on a call; the routing engine moves them on",
+            current=held,
+            allowed=[],
+        )
+    if outcome.offered_call:
+        jobs.schedule_push(jobs_redis, outcome.offered_call, agent.id)

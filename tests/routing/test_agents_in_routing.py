@@ -1,0 +1,92 @@
+"""The agent API and the router agree: states people choose change who gets calls."""
+
+from __future__ import annotations
+
+from rq import Queue
+from sqlalchemy import Engine
+
+from hotline.auth import Role
+from hotline.clock import FrozenClock
+from routing import jobs
+from tests.conftest import Twilio
+from tests.ivr.caller import Caller
+from tests.routing.staff import add_staff
+
+STRANGER = "+8613612345678"
+
+
+def put_state(
+    twilio: Twilio, headers: dict[str, str], agent_id: int, state: str, reason: str | None = None
+) -> int:
+    body: dict[str, str] = {"state": state}
+    if reason:
+        body["reason"] = reason
+    return twilio.client.put(
+        f"/api/agents/{agent_id}/state", json=body, headers=headers
+    ).status_code
+
+
+def test_becoming_available_takes_the_waiting_caller(
+    twilio: Twilio, clock: FrozenClock, engine: Engine
+) -> None:
+    me = add_staff(engine, clock, name="陈静")  # cards level 5
+    caller = Caller(twilio, clock, STRANGER)
+    caller.dial()
+    assert caller.press("1").enqueued() == "cards"
+    assert put_state(twilio, me.headers, me.agent_id, "available") == 200
+    router = jobs.router()
+    assert router.call_state(caller.sid)["agent"] == str(me.agent_id)
+    assert router.agent_state(me.agent_id)["state"] == "reserved"
+    pushes = Queue("default", connection=twilio.redis).jobs
+    assert any(job.func_name == "routing.jobs.push_offer" for job in pushes)
+
+
+def test_break_takes_the_agent_out_of_matching(
+    twilio: Twilio, clock: FrozenClock, engine: Engine
+) -> None:
+    me = add_staff(engine, clock, name="陈静")
+    put_state(twilio, me.headers, me.agent_id, "available")
+    assert put_state(twilio, me.headers, me.agent_id, "break", "lunch") == 200
+    caller = Caller(twilio, clock, STRANGER)
+    caller.dial()
+    assert caller.press("1").enqueued() == "cards"
+    assert jobs.router().agent_state(me.agent_id)["state"] == "break"
+
+
+def test_no_break_in_the_middle_of_a_call(
+    twilio: Twilio, clock: FrozenClock, engine: Engine
+) -> None:
+    me = add_staff(engine, clock, name="陈静")
+    supervisor = add_staff(engine, clock, name="赵磊", role=Role.supervisor)
+    put_state(twilio, me.headers, me.agent_id, "available")
+    caller = Caller(twilio, clock, STRANGER)
+    caller.dial()
+    assert caller.press("1").root.find("Dial") is not None
+    response = twilio.client.put(
+        f"/api/agents/{me.agent_id}/state",
+        json={"state": "break", "reason": "tea"},
+        headers=me.headers,
+    )
+    assert response.status_code == 409
+    assert response.json()["detail"]["state"] == "reserved"
+    # Not even a supervisor can pull an agent out of a ringing call.
+    assert put_state(twilio, supervisor.headers, me.agent_id, "offline") == 409
+    history = twilio.client.get(
+        f"/api/agents/{me.agent_id}/state-history", headers=me.headers
+    ).json()
+    assert [change["to_state"] for change in history] == ["available"]
+
+
+def test_new_skills_count_at_once(
+    twilio: Twilio, clock: FrozenClock, engine: Engine, admin_headers: dict[str, str]
+) -> None:
+    me = add_staff(engine, clock, name="陈静")
+    put_state(twilio, me.headers, me.agent_id, "available")
+    caller = Caller(twilio, clock, STRANGER)
+    caller.dial()
+    assert caller.press("4").enqueued() == "loans"
+    response = twilio.client.patch(
+        f"/api/agents/{me.agent_id}", json={"skills": {"loans": 7}}, headers=admin_headers
+    )
+    assert response.status_code == 200
+    assert jobs.router().call_state(caller.sid)["agent"] == str(me.agent_id)
