@@ -77,6 +77,8 @@ class Call:
         self.status = "queued"
         self.answered_at: float | None = None
         self.hangup_at: float | None = None
+        # True when the armed hang-up is patience, which ends once someone answers.
+        self.hangup_is_patience = False
         self.created_at = self.clock.now()
         self.document_url = exchange.endpoint.resolve("/")
         self._max_end = self.clock.elapsed() + exchange.max_call_seconds
@@ -166,8 +168,15 @@ class Call:
         return False
 
     def arm_timers(self) -> None:
-        while (seconds := self.script.pending_timer()) is not None:
-            self.hangup_at = self.clock.elapsed() + seconds
+        while (timer := self.script.next_timer()) is not None:
+            self.hangup_at = self.clock.elapsed() + timer.seconds
+            self.hangup_is_patience = timer.while_waiting
+
+    def put_through(self) -> None:
+        """Someone answered this caller (an agent's Dial, a bridge): patience no longer runs."""
+        if self.hangup_is_patience:
+            self.hangup_at = None
+            self.hangup_is_patience = False
 
     def next_answer(self) -> Press | Speak | Silence | Speech:
         """The caller's answer to a Gather or Record; a caller with no script left hangs up."""

@@ -28,9 +28,13 @@ class Silence:
 
 @dataclass(frozen=True)
 class HangUpAfter:
-    """Arms a timer when the script reaches it: the caller hangs up wherever the call is then."""
+    """Arms a timer when the script reaches it: the caller hangs up wherever the call is then.
+
+    `while_waiting` makes it patience: once put through to someone the caller stays on.
+    """
 
     seconds: float
+    while_waiting: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,11 @@ def hangup() -> HangUpAfter:
     return HangUpAfter(0.0)
 
 
+def patience(seconds: float) -> HangUpAfter:
+    """Hang up after `seconds` unless an agent (or anyone dialled) has answered by then."""
+    return HangUpAfter(seconds, while_waiting=True)
+
+
 def record(seconds: float, then: str = "#") -> Speech:
     return Speech(seconds, then)
 
@@ -85,11 +94,16 @@ class Script:
 
     def pending_timer(self) -> float | None:
         """Seconds of a hang-up timer the script has just reached, consuming it."""
+        timer = self.next_timer()
+        return timer.seconds if timer is not None else None
+
+    def next_timer(self) -> HangUpAfter | None:
+        """The hang-up timer the script has just reached, consuming it."""
         if self._index < len(self._steps):
             step = self._steps[self._index]
             if isinstance(step, HangUpAfter):
                 self._index += 1
-                return step.seconds
+                return step
         return None
 
     def next_answer(self) -> Press | Speak | Silence | Speech | None:

@@ -133,6 +133,7 @@ async def _ring(
     except CallerHungUp:
         return DialResult("canceled", child_sid, caller_gone=True)
     call.note("dial-answered", to=address, dial_call_sid=child_sid)
+    call.put_through()
     recording = _maybe_record(call, mode, callback)
     started = call.clock.elapsed()
     caller_gone = False

@@ -168,6 +168,7 @@ async def _bridged(
     bridge = dequeued.bridge
     assert bridge is not None
     call.note("bridged", queue=queue.name, agent_call_sid=bridge.agent_sid)
+    call.put_through()
     extra = {"QueueResult": "bridged", "QueueSid": queue.sid, "QueueTime": str(waited)}
     try:
         if dequeued.url:
