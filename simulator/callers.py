@@ -30,7 +30,8 @@ class Silence:
 class HangUpAfter:
     """Arms a timer when the script reaches it: the caller hangs up wherever the call is then.
 
-    `while_waiting` makes it patience: once put through to someone the caller stays on.
+    `while_waiting` makes it patience instead: it starts when the caller begins to wait for a
+    person (a queue, a Dial) and ends once someone answers.
     """
 
     seconds: float
@@ -69,7 +70,7 @@ def hangup() -> HangUpAfter:
 
 
 def patience(seconds: float) -> HangUpAfter:
-    """Hang up after `seconds` unless an agent (or anyone dialled) has answered by then."""
+    """Wait `seconds` for a person (queue or Dial), then hang up unless someone answered."""
     return HangUpAfter(seconds, while_waiting=True)
 
 

@@ -166,6 +166,11 @@ def run_simulation(args: argparse.Namespace) -> int:
         finally:
             harness.stop()
     console.print(report_table(report, run.wall_seconds))
+    return exit_status(report)
+
+
+def exit_status(report: LoadReport) -> int:
+    """Non-zero when Twilio would have shown any error in its debugger."""
     return EXIT_TWILIO_ERRORS if report.errors else EXIT_OK
 
 

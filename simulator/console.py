@@ -41,7 +41,7 @@ def report_table(report: LoadReport, wall_seconds: float) -> Table:
     table.add_column("value", justify="right")
     rows = [
         ("calls offered", str(report.calls)),
-        ("  ended in the IVR (no agent asked for)", str(report.ended_in_ivr)),
+        ("  ended in the IVR", str(report.ended_in_ivr)),
         ("  reached a queue", str(report.reached_queue)),
         ("answered", str(report.answered)),
         (f"abandoned (after {SHORT_ABANDON_SECONDS:g} s)", str(report.abandoned)),

@@ -111,6 +111,7 @@ async def _ring(
     ]
     child_sid = new_sid("CA")
     call.note("dialing", to=",".join(address for address, _ in pickups))
+    call.start_waiting()
     answering = [
         (address, p)
         for address, p in pickups

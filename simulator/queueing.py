@@ -103,6 +103,7 @@ async def enqueue(
         return await _after(call, action, method, queue, "queue-full", 0)
     member = queue.join(call)
     call.queue_member = (queue, member)
+    call.start_waiting()
     call.note("enqueued", queue=queue.name, position=str(queue.position(member)))
     try:
         await _hold(call, queue, member, verb, document)
