@@ -35,7 +35,7 @@ migrate: $(STAMP)
 	$(BIN)/hotline migrate
 
 simulate: $(STAMP)
-	$(BIN)/hotline simulate
+	$(BIN)/hotline simulate --calls 60 --rate 1 --agents 8 --speed 20
 
 bench: $(STAMP)
 	$(BIN)/python bench/webhooks.py

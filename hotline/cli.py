@@ -1,4 +1,4 @@
-"""The `hotline` command: serve, api, worker, migrate, demo-data."""
+"""The `hotline` command: serve, api, worker, migrate, demo-data, simulate."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from hotline.clock import SystemClock
 from hotline.db import make_engine, migrate
 from hotline.logging import configure_logging
 from hotline.settings import Settings, get_settings
+from simulator.cli import add_arguments as add_simulate_arguments
 
 log = logging.getLogger("hotline")
 
@@ -116,6 +117,13 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
+    """Virtual callers and agents against a Hotline, measured from Twilio's side."""
+    from simulator.cli import run_simulation
+
+    return run_simulation(args)
+
+
 def _interrupt(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt(signum)
 
@@ -149,6 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
         handler=cmd_migrate
     )
     commands.add_parser("demo-data", help="load the demo bank").set_defaults(handler=cmd_demo_data)
+
+    simulate = commands.add_parser(
+        "simulate", help="virtual callers and agents on emulated Twilio, then a report"
+    )
+    add_simulate_arguments(simulate)
+    simulate.set_defaults(handler=cmd_simulate)
     return parser
 
 

@@ -77,6 +77,9 @@ class Call:
         self.status = "queued"
         self.answered_at: float | None = None
         self.hangup_at: float | None = None
+        # Patience: seconds the caller will wait for a person, counted from when the wait
+        # starts (queue or Dial) and forgotten once someone answers.
+        self.patience: float | None = None
         self.created_at = self.clock.now()
         self.document_url = exchange.endpoint.resolve("/")
         self._max_end = self.clock.elapsed() + exchange.max_call_seconds
@@ -166,8 +169,25 @@ class Call:
         return False
 
     def arm_timers(self) -> None:
-        while (seconds := self.script.pending_timer()) is not None:
-            self.hangup_at = self.clock.elapsed() + seconds
+        while (timer := self.script.next_timer()) is not None:
+            if timer.while_waiting:
+                self.patience = timer.seconds
+            else:
+                self.hangup_at = self.clock.elapsed() + timer.seconds
+
+    def start_waiting(self) -> None:
+        """The caller now waits for a person (joined a queue, or a Dial rings): patience runs.
+
+        A second wait (re-queued after an agent missed the call) keeps the first deadline.
+        """
+        if self.patience is not None and self.hangup_at is None:
+            self.hangup_at = self.clock.elapsed() + self.patience
+
+    def put_through(self) -> None:
+        """Someone answered this caller (an agent's Dial, a bridge): patience no longer runs."""
+        if self.patience is not None:
+            self.patience = None
+            self.hangup_at = None
 
     def next_answer(self) -> Press | Speak | Silence | Speech:
         """The caller's answer to a Gather or Record; a caller with no script left hangs up."""
@@ -175,7 +195,8 @@ class Call:
         answer = self.script.next_answer()
         self.arm_timers()
         if answer is None:
-            if self.hangup_at is None:
+            # A patient caller keeps quiet in the menus until the wait for a person begins.
+            if self.hangup_at is None and self.patience is None:
                 self.note("caller-hung-up", reason="script finished")
                 raise CallerHungUp()
             return Silence()

@@ -28,9 +28,14 @@ class Silence:
 
 @dataclass(frozen=True)
 class HangUpAfter:
-    """Arms a timer when the script reaches it: the caller hangs up wherever the call is then."""
+    """Arms a timer when the script reaches it: the caller hangs up wherever the call is then.
+
+    `while_waiting` makes it patience instead: it starts when the caller begins to wait for a
+    person (a queue, a Dial) and ends once someone answers.
+    """
 
     seconds: float
+    while_waiting: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,11 @@ def hangup() -> HangUpAfter:
     return HangUpAfter(0.0)
 
 
+def patience(seconds: float) -> HangUpAfter:
+    """Wait `seconds` for a person (queue or Dial), then hang up unless someone answered."""
+    return HangUpAfter(seconds, while_waiting=True)
+
+
 def record(seconds: float, then: str = "#") -> Speech:
     return Speech(seconds, then)
 
@@ -85,11 +95,16 @@ class Script:
 
     def pending_timer(self) -> float | None:
         """Seconds of a hang-up timer the script has just reached, consuming it."""
+        timer = self.next_timer()
+        return timer.seconds if timer is not None else None
+
+    def next_timer(self) -> HangUpAfter | None:
+        """The hang-up timer the script has just reached, consuming it."""
         if self._index < len(self._steps):
             step = self._steps[self._index]
             if isinstance(step, HangUpAfter):
                 self._index += 1
-                return step.seconds
+                return step
         return None
 
     def next_answer(self) -> Press | Speak | Silence | Speech | None:

@@ -111,6 +111,7 @@ async def _ring(
     ]
     child_sid = new_sid("CA")
     call.note("dialing", to=",".join(address for address, _ in pickups))
+    call.start_waiting()
     answering = [
         (address, p)
         for address, p in pickups
@@ -133,6 +134,7 @@ async def _ring(
     except CallerHungUp:
         return DialResult("canceled", child_sid, caller_gone=True)
     call.note("dial-answered", to=address, dial_call_sid=child_sid)
+    call.put_through()
     recording = _maybe_record(call, mode, callback)
     started = call.clock.elapsed()
     caller_gone = False

@@ -103,6 +103,7 @@ async def enqueue(
         return await _after(call, action, method, queue, "queue-full", 0)
     member = queue.join(call)
     call.queue_member = (queue, member)
+    call.start_waiting()
     call.note("enqueued", queue=queue.name, position=str(queue.position(member)))
     try:
         await _hold(call, queue, member, verb, document)
@@ -168,6 +169,7 @@ async def _bridged(
     bridge = dequeued.bridge
     assert bridge is not None
     call.note("bridged", queue=queue.name, agent_call_sid=bridge.agent_sid)
+    call.put_through()
     extra = {"QueueResult": "bridged", "QueueSid": queue.sid, "QueueTime": str(waited)}
     try:
         if dequeued.url:

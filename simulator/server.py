@@ -24,11 +24,16 @@ class EmulatorServer:
     """Start with `start()`, stop with `stop()`; `run(coro)` executes on the server's loop."""
 
     def __init__(
-        self, make_exchange: Callable[[], Exchange], auth_token: str, host: str = "127.0.0.1"
+        self,
+        make_exchange: Callable[[], Exchange],
+        auth_token: str,
+        host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         self._make_exchange = make_exchange
         self._auth_token = auth_token
         self._host = host
+        self._port = port
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: uvicorn.Server | None = None
@@ -37,7 +42,11 @@ class EmulatorServer:
         self.base_url = ""
 
     def run(self, work: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
-        return asyncio.run_coroutine_threadsafe(work, self._loop).result(timeout)
+        return self.submit(work).result(timeout)
+
+    def submit(self, work: Coroutine[Any, Any, T]) -> Future[T]:
+        """Start `work` on the server's loop without waiting for it."""
+        return asyncio.run_coroutine_threadsafe(work, self._loop)
 
     def start(self) -> EmulatorServer:
         self._thread.start()
@@ -49,7 +58,7 @@ class EmulatorServer:
         config = uvicorn.Config(
             create_rest_app(self.exchange, self._auth_token),
             host=self._host,
-            port=0,
+            port=self._port,
             log_level="warning",
             lifespan="off",
             ws="none",

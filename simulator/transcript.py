@@ -130,12 +130,13 @@ class RunReport:
             errors_by_code=dict(Counter(e.code for rec in records for e in rec.errors)),
             webhook_count=len(latencies),
             latency_p50_ms=statistics.median(latencies) if latencies else 0.0,
-            latency_p95_ms=_percentile(latencies, 0.95),
+            latency_p95_ms=percentile(latencies, 0.95),
             latency_max_ms=latencies[-1] if latencies else 0.0,
         )
 
 
-def _percentile(ordered: list[float], fraction: float) -> float:
+def percentile(ordered: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of already sorted values; 0 for none."""
     if not ordered:
         return 0.0
     index = min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))
