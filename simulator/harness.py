@@ -20,6 +20,9 @@ from simulator.provisioning import AgentSpec, admin_client, provision_agents, si
 from simulator.server import EmulatorServer
 from simulator.webhook import AppEndpoint
 
+# Hotline's default wrap-up (HOTLINE_WRAPUP_SECONDS).
+DEFAULT_WRAPUP_SECONDS = 30
+
 INCOMING_URL = "/twilio/voice/incoming"
 STATUS_URL = "/twilio/voice/status"
 # Concurrent requests from the emulator to the app: every live call can have one in flight.
@@ -59,6 +62,9 @@ class Harness:
                 auth_token=account.auth_token,
                 account_sid=account.account_sid,
                 admin_token=account.admin_token,
+                # The app's own timers run in real time: shrink the wrap-up by the speed-up so
+                # agents come back when the simulated day expects them.
+                wrapup_seconds=round(DEFAULT_WRAPUP_SECONDS / speed) if speed > 0 else None,
             )
             if url is None
             else None

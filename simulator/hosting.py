@@ -40,6 +40,7 @@ class SelfHostedHotline:
         admin_token: str,
         host: str = "127.0.0.1",
         port: int | None = None,
+        wrapup_seconds: int | None = None,
     ) -> None:
         self._workdir = tempfile.TemporaryDirectory(prefix="hotline-simulate-")
         self._host = host
@@ -59,6 +60,8 @@ class SelfHostedHotline:
             "HOTLINE_ADMIN_TOKEN": admin_token,
             "HOTLINE_LOG_LEVEL": "WARNING",
         }
+        if wrapup_seconds is not None:
+            self._env["HOTLINE_WRAPUP_SECONDS"] = str(wrapup_seconds)
         # An outside Redis would be shared with whatever else uses it: always embed one.
         self._env.pop("HOTLINE_REDIS_URL", None)
         self.process: subprocess.Popen[bytes] | None = None
