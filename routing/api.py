@@ -112,7 +112,11 @@ def update_agent(
     if agent.state == AgentState.available:
         # New skills or languages take effect in matching at once.
         service.apply_to_router(
-            router=routing, jobs_redis=services.redis, agent=agent, now=clock.now()
+            router=routing,
+            jobs_redis=services.redis,
+            agent=agent,
+            now=clock.now(),
+            actor=principal.actor,
         )
     return _public(agent)
 
@@ -133,7 +137,9 @@ def deactivate_agent(
     agent = service.deactivate_agent(
         session=session, agent_id=agent_id, now=clock.now(), actor=admin.actor
     )
-    service.apply_to_router(router=routing, jobs_redis=services.redis, agent=agent, now=clock.now())
+    service.apply_to_router(
+        router=routing, jobs_redis=services.redis, agent=agent, now=clock.now(), actor=admin.actor
+    )
     return Response(status_code=204)
 
 
@@ -167,7 +173,13 @@ def set_state(
         forced=principal.agent_id != agent_id,
     )
     # The router holds the truth about calls; if it refuses, the request rolls back.
-    service.apply_to_router(router=routing, jobs_redis=services.redis, agent=agent, now=clock.now())
+    service.apply_to_router(
+        router=routing,
+        jobs_redis=services.redis,
+        agent=agent,
+        now=clock.now(),
+        actor=principal.actor,
+    )
     return _public(agent)
 
 

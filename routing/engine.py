@@ -155,12 +155,12 @@ def _arrive_args(
     ]  # fmt: skip
 
 
-def _ready_args(agent: AgentProfile, now: datetime) -> list[str]:
+def _ready_args(agent: AgentProfile, now: datetime, actor: str) -> list[str]:
     return [
         "agent_ready", _t(now), str(agent.agent_id),
         json.dumps(agent.skills, separators=(",", ":")),
         json.dumps(agent.languages, separators=(",", ":")),
-        str(agent.calls_today), agent.contact,
+        str(agent.calls_today), agent.contact, actor,
     ]  # fmt: skip
 
 
@@ -283,11 +283,25 @@ class SyncRouter:
     def call_gone(self, *, call_sid: str, now: datetime) -> Departure:
         return Departure.parse(self._run(["call_gone", _t(now), call_sid]))
 
-    def agent_ready(self, *, agent: AgentProfile, now: datetime) -> AgentOutcome:
-        return AgentOutcome.parse(self._run(_ready_args(agent, now)))
+    def agent_ready(self, *, agent: AgentProfile, now: datetime, actor: str = "") -> AgentOutcome:
+        """`actor`: the person who asked (their change is on record already), '' for the system."""
+        return AgentOutcome.parse(self._run(_ready_args(agent, now, actor)))
 
-    def agent_away(self, *, agent_id: int, state: str, reason: str, now: datetime) -> AgentOutcome:
-        return AgentOutcome.parse(self._run(["agent_away", _t(now), str(agent_id), state, reason]))
+    def agent_away(
+        self, *, agent_id: int, state: str, reason: str, now: datetime, actor: str = ""
+    ) -> AgentOutcome:
+        reply = self._run(["agent_away", _t(now), str(agent_id), state, reason, actor])
+        return AgentOutcome.parse(reply)
+
+    def events_after(self, last_id: str, count: int) -> list[tuple[str, dict[str, str]]]:
+        """Router events after `last_id`, oldest first."""
+        raw: list[tuple[bytes, dict[bytes, bytes]]] = self._client.xrange(  # type: ignore[assignment]
+            EVENTS_STREAM, min=f"({last_id}", count=count
+        )
+        return [
+            (key.decode(), {name.decode(): value.decode() for name, value in fields.items()})
+            for key, fields in raw
+        ]
 
     def wrap_up_done(self, *, agent_id: int, since: str, now: datetime) -> AgentOutcome:
         return AgentOutcome.parse(self._run(["wrap_up_done", _t(now), str(agent_id), since]))

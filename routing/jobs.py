@@ -7,12 +7,13 @@ that fires late, twice, or after a webhook already did its work changes nothing.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 import redis
 from rq import Queue
 
+from hotline.db import session_scope
 from hotline.jobs import job_id, services
 from routing.config import routing_for
 from routing.engine import Placement, SyncRouter
@@ -152,3 +153,68 @@ def end_wrap_up(agent_id: int, since: str) -> str:
     if outcome.offered_call:
         schedule_push(svc.redis, outcome.offered_call, agent_id)
     return outcome.state
+
+
+# --- the router's agent state changes, on record in the database ----------------------------
+
+EVENTS_CURSOR = "{rt}:events:recorded"
+RECORDING_LOCK = "{rt}:events:recording"
+RECORDING_CHAIN = "{rt}:events:chain"
+RECORD_EVERY_SECONDS = 5
+_BATCH = 500
+
+
+def start_recording_agent_states(connection: redis.Redis) -> bool:
+    """Start the chain of recording jobs unless one is alive (its mark is fresh)."""
+    if not connection.set(RECORDING_CHAIN, 1, nx=True, ex=RECORD_EVERY_SECONDS * 6):
+        return False
+    _queue(connection).enqueue(record_agent_states, job_id=job_id("record-agent-states", "start"))
+    return True
+
+
+def record_agent_states() -> int:
+    """Write the router's own agent state changes (reserved, busy, wrap-up, missed, back to
+    available) to the agents' histories, then come back in a few seconds."""
+    svc = services()
+    try:
+        return _record_agent_states()
+    finally:
+        svc.redis.set(RECORDING_CHAIN, 1, ex=RECORD_EVERY_SECONDS * 6)
+        due = svc.clock.now().timestamp() + RECORD_EVERY_SECONDS
+        _queue(svc.redis).enqueue_in(
+            timedelta(seconds=RECORD_EVERY_SECONDS), record_agent_states,
+            job_id=job_id("record-agent-states", round(due, 3)),
+        )  # fmt: skip
+
+
+def _record_agent_states() -> int:
+    from routing import service  # routing.service schedules our jobs: import at call time
+
+    svc = services()
+    if not svc.redis.set(RECORDING_LOCK, 1, nx=True, ex=60):
+        return 0  # another worker is at it
+    written = 0
+    try:
+        stored = svc.redis.get(EVENTS_CURSOR)
+        cursor = stored.decode() if isinstance(stored, bytes) else "0-0"
+        while True:
+            batch = router().events_after(cursor, _BATCH)
+            if not batch:
+                break
+            with session_scope(svc.engine) as session:
+                for _event_id, event in batch:
+                    if event.get("kind") == "agent_state" and not event.get("actor"):
+                        written += service.record_router_state(
+                            session=session,
+                            agent_id=int(event["agent"]),
+                            state=event["to"],
+                            reason=event.get("reason") or None,
+                            at=datetime.fromtimestamp(float(event["at"]), UTC),
+                        )
+            cursor = batch[-1][0]
+            svc.redis.set(EVENTS_CURSOR, cursor)
+            if len(batch) < _BATCH:
+                break
+    finally:
+        svc.redis.delete(RECORDING_LOCK)
+    return written

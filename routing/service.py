@@ -12,7 +12,7 @@ from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import VoiceGrant
 
 from crm import service as crm
-from hotline.auth import hash_password
+from hotline.auth import SYSTEM_ACTOR, hash_password
 from hotline.errors import Conflict, NotFound
 from hotline.settings import Settings
 from routing import access, jobs
@@ -243,6 +243,19 @@ def _flush_or_conflict(session: Session) -> None:
         raise Conflict("the login is taken") from exc
 
 
+def record_router_state(
+    *, session: Session, agent_id: int, state: str, reason: str | None, at: datetime
+) -> int:
+    """A change the router made on its own, put on the agent's record; 1 if written."""
+    agent = session.get(Agent, agent_id, with_for_update=True)
+    if agent is None or not agent.active or state not in {known.value for known in AgentState}:
+        return 0  # not one of ours (or gone): the router's word is all there is
+    if agent.state == state:
+        return 0
+    _record(session, agent, AgentState(state), reason=reason, actor=SYSTEM_ACTOR, now=at)
+    return 1
+
+
 # --- the router's view of an agent -----------------------------------------------------------
 
 
@@ -261,7 +274,7 @@ def profile_of(agent: Agent) -> AgentProfile:
 
 
 def apply_to_router(
-    *, router: SyncRouter, jobs_redis: redis.Redis, agent: Agent, now: datetime
+    *, router: SyncRouter, jobs_redis: redis.Redis, agent: Agent, now: datetime, actor: str
 ) -> None:
     """Make the router agree with the state a person chose; refused while the agent is on a call.
 
@@ -270,10 +283,14 @@ def apply_to_router(
     """
     assert agent.id is not None
     if agent.state == AgentState.available:
-        outcome = router.agent_ready(agent=profile_of(agent), now=now)
+        outcome = router.agent_ready(agent=profile_of(agent), now=now, actor=actor)
     elif agent.state in (AgentState.on_break, AgentState.offline):
         outcome = router.agent_away(
-            agent_id=agent.id, state=str(agent.state), reason=agent.break_reason or "", now=now
+            agent_id=agent.id,
+            state=str(agent.state),
+            reason=agent.break_reason or "",
+            now=now,
+            actor=actor,
         )
     else:
         return

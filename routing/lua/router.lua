@@ -55,13 +55,17 @@ local function avail_keys(agent)
   return keys
 end
 
+-- Who asked for the change: a person through the API (already written to the database by
+-- the API), or '' for the router itself (written later from this stream).
+local ACTOR = ''
+
 local function set_agent_state(id, agent, state, now, reason)
   local before = agent.state or 'offline'
   redis.call('HSET', agent_key(id), 'state', state, 'since', NOW_S, 'reason', reason or '')
   agent.state, agent.since = state, NOW_S
   if before ~= state then
     event('agent_state', 'agent', id, 'from', before, 'to', state, 'at', now,
-      'reason', reason or '', 'call', agent.call or '')
+      'reason', reason or '', 'call', agent.call or '', 'actor', ACTOR)
   end
 end
 
@@ -298,8 +302,10 @@ if op == 'escalate' then
 end
 
 if op == 'agent_ready' then
-  -- now, id, skills json, languages json, calls today, contact (client:agent_7 / number:+86…)
+  -- now, id, skills json, languages json, calls today, contact (client:agent_7 / number:+86…),
+  -- actor
   local id, now = ARGV[3], NOW
+  ACTOR = ARGV[8] or ''
   local agent = hgetall(agent_key(id)) or { state = 'offline' }
   if agent.state == 'reserved' or agent.state == 'busy' then
     return { 'refused', agent.state }
@@ -314,8 +320,9 @@ if op == 'agent_ready' then
 end
 
 if op == 'agent_away' then
-  -- now, id, state (break/offline), reason
+  -- now, id, state (break/offline), reason, actor
   local id, state, reason, now = ARGV[3], ARGV[4], ARGV[5], NOW
+  ACTOR = ARGV[6] or ''
   local agent = hgetall(agent_key(id)) or { state = 'offline' }
   if agent.state == 'reserved' or agent.state == 'busy' then
     return { 'refused', agent.state }

@@ -90,3 +90,29 @@ def test_new_skills_count_at_once(
     )
     assert response.status_code == 200
     assert jobs.router().call_state(caller.sid)["agent"] == str(me.agent_id)
+
+
+def test_the_routers_own_changes_reach_the_agents_history_once(
+    twilio: Twilio, clock: FrozenClock, engine: Engine
+) -> None:
+    me = add_staff(engine, clock, name="陈静")
+    put_state(twilio, me.headers, me.agent_id, "available")
+    caller = Caller(twilio, clock, STRANGER)
+    caller.dial()
+    dial = caller.press("1").root.find("Dial")
+    assert dial is not None
+    clock.advance(3)
+    leg = {"CallSid": "CA" + "5" * 32, "ParentCallSid": caller.sid, "CallStatus": "in-progress"}
+    twilio.post(f"/twilio/voice/agent-leg?agent={me.agent_id}", leg)
+    clock.advance(60)
+    twilio.post(dial.get("action") or "", {"CallSid": caller.sid, "DialCallStatus": "completed"})
+    assert jobs.record_agent_states() == 3
+    assert jobs.record_agent_states() == 0  # nothing new: nothing written twice
+    history = twilio.client.get(f"/api/agents/{me.agent_id}/state-history", headers=me.headers).json()
+    steps = sorted(history, key=lambda change: change["at"])
+    assert [(c["to_state"], c["actor"]) for c in steps] == [
+        ("available", f"agent:{me.agent_id}"),
+        ("reserved", "system"),
+        ("busy", "system"),
+        ("wrap_up", "system"),
+    ]
