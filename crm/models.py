@@ -104,6 +104,8 @@ class CallerProfile(BaseModel):
     customer_id: int
     segment: Segment
     preferred_language: str
+    # Who last handled the caller's open case: offered the call first if free.
+    last_agent_id: int | None = None
 
 
 class Department(SQLModel, table=True):
@@ -199,6 +201,8 @@ class CallLog(SQLModel, table=True):
     to_number: str | None = Field(default=None, max_length=20)
     customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    # The agent who took the call, if one did.
+    agent_id: int | None = Field(default=None, foreign_key="agent.id", index=True)
     language: str = Field(default="zh", max_length=8)
     ivr_path: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
@@ -224,6 +228,7 @@ class CallLogPublic(SQLModel):
     from_number: str | None
     customer_id: int | None
     ticket_id: int | None
+    agent_id: int | None
     language: str
     ivr_path: list[dict[str, Any]]
     route: str | None
@@ -260,6 +265,7 @@ class CallRecord(BaseModel):
     started_at: datetime
     queue_entered_at: datetime | None = None
     answered_at: datetime | None = None
+    agent_id: int | None = None
     ended_at: datetime
     duration_seconds: int | None = None
     twilio_status: str | None = None

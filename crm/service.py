@@ -61,7 +61,20 @@ def find_caller(*, session: Session, number: str) -> CallerProfile | None:
         return None
     customer_id, segment, language = row
     assert customer_id is not None
-    return CallerProfile(customer_id=customer_id, segment=segment, preferred_language=language)
+    last_agent = session.exec(
+        select(CallLog.agent_id)
+        .join(Ticket, col(Ticket.id) == col(CallLog.ticket_id))
+        .where(Ticket.customer_id == customer_id, col(CallLog.agent_id).is_not(None))
+        .where(col(Ticket.status).in_([str(status) for status in ACTIVE_STATUSES]))
+        .order_by(col(CallLog.started_at).desc())
+        .limit(1)
+    ).first()
+    return CallerProfile(
+        customer_id=customer_id,
+        segment=segment,
+        preferred_language=language,
+        last_agent_id=last_agent,
+    )
 
 
 def count_customers(*, session: Session) -> int:
@@ -233,6 +246,7 @@ def log_call(
         to_number=record.to_number,
         customer_id=record.customer_id,
         ticket_id=ticket.id,
+        agent_id=record.agent_id,
         language=record.language,
         ivr_path=record.ivr_path,
         route=record.route,

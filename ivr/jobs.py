@@ -45,6 +45,7 @@ def call_record(state: CallState, menu: Menu, *, now: datetime) -> CallRecord:
         started_at=started_at,
         queue_entered_at=state.time("queued_at"),
         answered_at=state.time("answered_at"),
+        agent_id=int(agent) if (agent := state.get("agent_id") or "").isdigit() else None,
         ended_at=ended_at,
         duration_seconds=duration,
         twilio_status=state.get("twilio_status"),

@@ -47,6 +47,7 @@ async def arrive(
 ) -> Step:
     """A menu leaf reached: hand the caller to the router; ring an agent now or wait."""
     now = ivr.clock.now()
+    sticky = state.get("sticky") or ""
     placement = await ivr.dispatch.arrive(
         call_sid=state.call_sid,
         skill=skill,
@@ -54,6 +55,7 @@ async def arrive(
         priority=priority,
         enqueued_at=now,
         now=now,
+        sticky_agent_id=int(sticky) if sticky.isdigit() else None,
     )
     fields.update(skill=skill, queued_at=now, queue=placement.queue)
     return Step(_next(ivr, placement, language, placement.queue, *prefix), fields)

@@ -48,6 +48,7 @@ async def answer_incoming(ivr: Ivr, *, call_sid: str, from_raw: str, to_raw: str
         "to": to_e164(to_raw, region=ivr.region) or "",
         "customer_id": caller.customer_id if caller else "",
         "vip": bool(caller and caller.segment == "vip"),
+        "sticky": (caller.last_agent_id or "") if caller else "",
         "lang": language,
         "node": node_name,
         "tries": 0,

@@ -5,8 +5,11 @@ from __future__ import annotations
 from rq import Queue
 from sqlalchemy import Engine
 
+from crm import service as crm
+from crm.models import CustomerBase
 from hotline.auth import Role
 from hotline.clock import FrozenClock
+from hotline.db import session_scope
 from routing import jobs
 from tests.conftest import Twilio
 from tests.ivr.caller import Caller
@@ -108,7 +111,9 @@ def test_the_routers_own_changes_reach_the_agents_history_once(
     twilio.post(dial.get("action") or "", {"CallSid": caller.sid, "DialCallStatus": "completed"})
     assert jobs.record_agent_states() == 3
     assert jobs.record_agent_states() == 0  # nothing new: nothing written twice
-    history = twilio.client.get(f"/api/agents/{me.agent_id}/state-history", headers=me.headers).json()
+    history = twilio.client.get(
+        f"/api/agents/{me.agent_id}/state-history", headers=me.headers
+    ).json()
     steps = sorted(history, key=lambda change: change["at"])
     assert [(c["to_state"], c["actor"]) for c in steps] == [
         ("available", f"agent:{me.agent_id}"),
@@ -116,3 +121,39 @@ def test_the_routers_own_changes_reach_the_agents_history_once(
         ("busy", "system"),
         ("wrap_up", "system"),
     ]
+
+
+def test_a_caller_with_an_open_case_gets_the_agent_who_last_handled_it(
+    twilio: Twilio, clock: FrozenClock, engine: Engine
+) -> None:
+    with session_scope(engine) as session:
+        crm.create_customer(
+            session=session, data=CustomerBase(name="李娜"), phones=[STRANGER], now=clock.now()
+        )
+    first_agent = add_staff(engine, clock, name="陈静")
+    second_agent = add_staff(engine, clock, name="刘洋")
+    put_state(twilio, second_agent.headers, second_agent.agent_id, "available")
+    clock.advance(5)
+    put_state(twilio, first_agent.headers, first_agent.agent_id, "available")
+    first = Caller(twilio, clock, STRANGER)
+    first.dial()
+    dial = first.press("1").root.find("Dial")
+    assert dial is not None and (dial.find("Client").text or "").endswith(
+        str(second_agent.agent_id)
+    )  # type: ignore[union-attr]
+    clock.advance(60)
+    twilio.post(
+        dial.get("action") or "",
+        {"CallSid": first.sid, "DialCallStatus": "completed", "DialCallDuration": "55"},
+    )
+    first.hang_up(after=1, duration=70)
+    jobs.end_wrap_up(
+        second_agent.agent_id, jobs.router().agent_state(second_agent.agent_id)["since"]
+    )
+    # Now the first agent has idled longest, but the caller's case belongs to the second.
+    again = Caller(twilio, clock, STRANGER)
+    again.dial()
+    dial = again.press("1").root.find("Dial")
+    assert dial is not None and (dial.find("Client").text or "").endswith(
+        str(second_agent.agent_id)
+    )  # type: ignore[union-attr]
