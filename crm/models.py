@@ -201,8 +201,9 @@ class CallLog(SQLModel, table=True):
     to_number: str | None = Field(default=None, max_length=20)
     customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
-    # The agent who took the call, if one did.
-    agent_id: int | None = Field(default=None, foreign_key="agent.id", index=True)
+    # The agent who took the call, if one did. No foreign key on purpose: a call is logged
+    # whatever becomes of the agent's record.
+    agent_id: int | None = Field(default=None, index=True)
     language: str = Field(default="zh", max_length=8)
     ivr_path: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)

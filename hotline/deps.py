@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from hotline.clock import Clock
 from hotline.context import Services
+from hotline.db import session_scope
 from hotline.settings import Settings
 
 
@@ -20,13 +21,8 @@ def get_services(request: Request) -> Services:
 
 def get_session(request: Request) -> Iterator[Session]:
     """The request owns the transaction: commit when the handler returns, else roll back."""
-    with Session(get_services(request).engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with session_scope(get_services(request).engine) as session:
+        yield session
 
 
 def get_settings_dep(request: Request) -> Settings:

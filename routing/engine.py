@@ -219,10 +219,6 @@ class Router:
         reply = await self._run(["wait", _t(now), call_sid, twilio_queue_sid])
         return WaitCheck.parse(reply)
 
-    async def position(self, *, call_sid: str, now: datetime) -> tuple[int, int]:
-        place, total = await self._run(["position", _t(now), call_sid])
-        return int(place), int(total)
-
     async def call_state(self, call_sid: str) -> dict[str, str]:
         raw: dict[str, str] = await self._client.hgetall(f"{{rt}}:call:{call_sid}")  # type: ignore[assignment]
         return raw

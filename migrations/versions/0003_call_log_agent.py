@@ -20,11 +20,9 @@ def upgrade() -> None:
     with op.batch_alter_table("call_log", schema=None) as batch_op:
         batch_op.add_column(sa.Column("agent_id", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_call_log_agent_id"), ["agent_id"], unique=False)
-        batch_op.create_foreign_key("fk_call_log_agent_id_agent", "agent", ["agent_id"], ["id"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("call_log", schema=None) as batch_op:
-        batch_op.drop_constraint("fk_call_log_agent_id_agent", type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_call_log_agent_id"))
         batch_op.drop_column("agent_id")

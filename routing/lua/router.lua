@@ -430,12 +430,4 @@ if op == 'wait' then
   return { 'waiting', place, total }
 end
 
-if op == 'position' then
-  -- now, sid
-  local call = hgetall(call_key(ARGV[3]))
-  if call == nil or call.state ~= 'waiting' then return { 0, 0 } end
-  local place, total = place_in_queue(call)
-  return { place, total }
-end
-
 return redis.error_reply('unknown router operation ' .. tostring(op))
