@@ -66,10 +66,9 @@ class Dispatch:
 
     async def _after(self, call_sid: str, placement: Placement) -> None:
         if placement.state == "offered" and placement.agent_id is not None:
-            state = await self.router.call_state(call_sid)
             await self._later(
                 jobs.schedule_offer_expiry, call_sid, placement.agent_id,
-                state.get("offered_at", ""), self.config.ring_timeout_seconds,
+                placement.offered_at, self.config.ring_timeout_seconds,
             )  # fmt: skip
         elif placement.state == "waiting" and placement.next_step_in is not None:
             await self._later(jobs.schedule_escalation, call_sid, placement.next_step_in)

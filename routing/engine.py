@@ -42,6 +42,8 @@ class Placement:
     next_step_in: int | None = None
     # How the offered agent takes calls: "client:agent_7" or "number:+86…".
     contact: str = ""
+    # When the offer was made, as the router stored it (names the offer's expiry timer).
+    offered_at: str = ""
 
     @classmethod
     def parse(cls, reply: list[Any]) -> Placement:
@@ -55,6 +57,7 @@ class Placement:
             queue=queue,
             next_step_in=step if step >= 0 else None,
             contact=_text(reply[4]) if len(reply) > 4 else "",
+            offered_at=_text(reply[5]) if len(reply) > 5 else "",
         )
 
 

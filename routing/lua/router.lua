@@ -179,7 +179,7 @@ local function reserve(sid, call, id, now)
   local agent = hgetall(agent_key(id))
   if call.wait_key and call.wait_key ~= '' then redis.call('ZREM', call.wait_key, sid) end
   remove_available(id, agent)
-  redis.call('HSET', call_key(sid), 'state', 'offered', 'agent', id, 'offered_at', now, 'wait_key', '')
+  redis.call('HSET', call_key(sid), 'state', 'offered', 'agent', id, 'offered_at', NOW_S, 'wait_key', '')
   redis.call('HSET', agent_key(id), 'call', sid, 'idle_before_offer', agent.idle or now)
   agent.call = sid
   set_agent_state(id, agent, 'reserved', now)
@@ -265,7 +265,8 @@ if op == 'arrive' then
   if existing and existing.state ~= 'gone' then
     -- A repeated arrival: tell the caller where they already are.
     local agent = existing.agent or ''
-    return { existing.state, agent, existing.queue or home, -1, agent ~= '' and contact_of(agent) or '' }
+    return { existing.state, agent, existing.queue or home, -1,
+      agent ~= '' and contact_of(agent) or '', existing.offered_at or '' }
   end
   local call = { home = home, lang = lang, score = enq - credit, enq = enq, priority = priority }
   redis.call('HSET', call_key(sid), 'home', home, 'lang', lang, 'score', call.score,
@@ -281,12 +282,12 @@ if op == 'arrive' then
       local skills = cjson.decode(agent.skills or '{}')
       if skills[QUEUES[queue].skill] then
         reserve(sid, call, sticky, now)
-        return { 'offered', sticky, queue, -1, contact_of(sticky) }
+        return { 'offered', sticky, queue, -1, contact_of(sticky), NOW_S }
       end
     end
   end
   local agent = match_call(sid, call, now)
-  if agent then return { 'offered', agent, queue, -1, contact_of(agent) } end
+  if agent then return { 'offered', agent, queue, -1, contact_of(agent), NOW_S } end
   enqueue_waiting(sid, call, now)
   return { 'waiting', '', queue, next_step_in(queue, index, now - enq) }
 end
@@ -296,7 +297,7 @@ if op == 'escalate' then
   local call = hgetall(call_key(sid))
   if call == nil or call.state ~= 'waiting' then return { 'not_waiting', '', '', -1 } end
   local agent = advance_step(sid, call, now)
-  if agent then return { 'offered', agent, call.queue, -1, contact_of(agent) } end
+  if agent then return { 'offered', agent, call.queue, -1, contact_of(agent), NOW_S } end
   local waited = now - tonumber(call.enq)
   return { 'waiting', '', call.queue, next_step_in(call.queue, tonumber(call.step), waited) }
 end
@@ -356,7 +357,7 @@ if op == 'offer_result' then
   event('offer_missed', 'call', sid, 'agent', id, 'queue', call.queue, 'at', now)
   enqueue_waiting(sid, call, now)
   local next_agent = match_call(sid, call, now)
-  if next_agent then return { 'offered', next_agent, call.queue, -1, contact_of(next_agent) } end
+  if next_agent then return { 'offered', next_agent, call.queue, -1, contact_of(next_agent), NOW_S } end
   return { 'waiting', '', call.queue, next_step_in(call.queue, tonumber(call.step), now - tonumber(call.enq)) }
 end
 
@@ -421,11 +422,11 @@ if op == 'wait' then
     redis.call('HSET', call_key(sid), 'twilio_queue', qsid)
   end
   if call.state == 'offered' then
-    return { 'offered', call.agent, call.queue, -1, contact_of(call.agent) }
+    return { 'offered', call.agent, call.queue, -1, contact_of(call.agent), call.offered_at or '' }
   end
   if call.state ~= 'waiting' then return { call.state } end
   local agent = advance_step(sid, call, now)
-  if agent then return { 'offered', agent, call.queue, -1, contact_of(agent) } end
+  if agent then return { 'offered', agent, call.queue, -1, contact_of(agent), NOW_S } end
   local place, total = place_in_queue(call)
   return { 'waiting', place, total }
 end
