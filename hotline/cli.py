@@ -67,13 +67,13 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
     from hotline.jobs import QUEUE_NAMES
     from hotline.redis import sync_client
-    from routing.jobs import start_recording_agent_states
+    from routing.jobs import start_heartbeat
 
     if settings.redis_url is None:
         print("HOTLINE_REDIS_URL is not set; `hotline serve` runs a worker with an embedded Redis")
         return 2
     connection = sync_client(settings.redis_url)
-    start_recording_agent_states(connection)
+    start_heartbeat(connection)
     worker_class = Worker if args.fork else SimpleWorker
     worker = worker_class(list(args.queues or QUEUE_NAMES), connection=connection)
     worker.work(with_scheduler=True, logging_level=settings.log_level.upper())

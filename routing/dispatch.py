@@ -1,7 +1,8 @@
 """The router seen from the voice webhooks: each call event in, a placement out.
 
-Async, one Lua run per event; the timers and pushes it implies are RQ jobs, enqueued from a
-thread because RQ's client is synchronous.
+Async, one Lua run per event. Timers (escalation steps, offer expiry, wrap-up) live in the
+router itself; only pushes over Twilio's REST API are RQ jobs, enqueued from a thread because
+RQ's client is synchronous.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
 
 import anyio
 import redis
@@ -34,12 +34,15 @@ class Dispatch:
     def config(self) -> RoutingConfig:
         return self.router.config
 
-    async def _later(self, func: Any, *args: Any) -> None:
+    async def _push(self, call_sid: str, agent_id: int) -> None:
+        """Have a job take a caller waiting in a Twilio queue out to the agent given to them."""
         try:
-            await anyio.to_thread.run_sync(partial(func, self.jobs_redis, *args))
+            await anyio.to_thread.run_sync(
+                partial(jobs.schedule_push, self.jobs_redis, call_sid, agent_id)
+            )
         except Exception:
-            # A lost timer is covered by the wait loop and the offer expiry; never fail the call.
-            log.exception("could not schedule %s%r", getattr(func, "__name__", func), args)
+            # The wait loop finds the offer by itself; a lost push costs one loop, not the call.
+            log.exception("could not schedule the push of %s to agent %s", call_sid, agent_id)
 
     async def arrive(
         self,
@@ -52,7 +55,7 @@ class Dispatch:
         now: datetime,
         sticky_agent_id: int | None = None,
     ) -> Placement:
-        placement = await self.router.arrive(
+        return await self.router.arrive(
             call_sid=call_sid,
             queue=self.config.queue_for_skill(skill),
             language=language,
@@ -61,25 +64,11 @@ class Dispatch:
             now=now,
             sticky_agent_id=sticky_agent_id if self.config.sticky_agent else None,
         )
-        await self._after(call_sid, placement)
-        return placement
-
-    async def _after(self, call_sid: str, placement: Placement) -> None:
-        if placement.state == "offered" and placement.agent_id is not None:
-            await self._later(
-                jobs.schedule_offer_expiry, call_sid, placement.agent_id,
-                placement.offered_at, self.config.ring_timeout_seconds,
-            )  # fmt: skip
-        elif placement.state == "waiting" and placement.next_step_in is not None:
-            await self._later(jobs.schedule_escalation, call_sid, placement.next_step_in)
 
     async def wait(self, *, call_sid: str, twilio_queue_sid: str, now: datetime) -> WaitCheck:
-        check = await self.router.wait_check(
+        return await self.router.wait_check(
             call_sid=call_sid, twilio_queue_sid=twilio_queue_sid, now=now
         )
-        if check.offer is not None:
-            await self._after(call_sid, check.offer)
-        return check
 
     async def current_offer(self, call_sid: str, agent_id: int | None = None) -> Placement | None:
         """The offer standing for this call (to this agent, if given), or None."""
@@ -109,7 +98,6 @@ class Dispatch:
                 call_sid=call_sid, agent_id=agent_id, outcome=status, now=now
             )
             if placement.state != "stale":
-                await self._after(call_sid, placement)
                 return placement
             return await self.current_offer(call_sid) or placement
         if status == "canceled":
@@ -125,11 +113,7 @@ class Dispatch:
 
     async def call_ended(self, *, call_sid: str, now: datetime) -> Departure:
         departure = await self.router.call_gone(call_sid=call_sid, now=now)
-        if departure.state == "wrap_up" and departure.agent_id is not None and departure.since:
-            await self._later(
-                jobs.schedule_wrap_up_end, departure.agent_id, departure.since,
-                self.config.wrap_up_seconds,
-            )  # fmt: skip
-        elif departure.state == "withdrawn" and departure.agent_id and departure.next_call:
-            await self._later(jobs.schedule_push, departure.next_call, departure.agent_id)
+        if departure.agent_id is not None and departure.next_call:
+            # The freed agent was given a waiting caller at once.
+            await self._push(departure.next_call, departure.agent_id)
         return departure

@@ -113,10 +113,12 @@ class Departure:
     @classmethod
     def parse(cls, reply: list[Any]) -> Departure:
         state, agent, extra = (_text(part) for part in reply[:3])
+        # wrap_up: (since, a call given at once when there is no wrap-up time)
+        after_wrap_up = _text(reply[3]) if len(reply) > 3 else ""
         return cls(
             state=state,
             agent_id=int(agent) if agent.isdigit() else None,
-            next_call=extra if state == "withdrawn" and extra else None,
+            next_call=(extra if state == "withdrawn" else after_wrap_up) or None,
             since=extra if state == "wrap_up" else None,
         )
 
@@ -132,11 +134,18 @@ class AgentProfile:
     calls_today: int = 0
 
 
+# After the ring time, how long an offer waits for Twilio's word before it is taken back.
+OFFER_GRACE_SECONDS = 30
+
+
 def _configure_args(config: RoutingConfig) -> list[str]:
     document = {
         "queues": json.loads(config.as_lua_json()),
         "languages": config.languages,
         "strategy": str(config.strategy),
+        "ring_timeout": config.ring_timeout_seconds,
+        "offer_grace": OFFER_GRACE_SECONDS,
+        "wrap_up": config.wrap_up_seconds,
     }
     return ["configure", json.dumps(document, separators=(",", ":"))]
 
@@ -291,6 +300,12 @@ class SyncRouter:
     ) -> AgentOutcome:
         reply = self._run(["agent_away", _t(now), str(agent_id), state, reason, actor])
         return AgentOutcome.parse(reply)
+
+    def tick(self, *, now: datetime) -> tuple[int, list[tuple[str, int]]]:
+        """Fire due timers; (how many, offers to push as (call, agent))."""
+        reply = self._run(["tick", _t(now)])
+        pairs = [_text(part) for part in reply[1:]]
+        return int(reply[0]), [(pairs[n], int(pairs[n + 1])) for n in range(0, len(pairs) - 1, 2)]
 
     def events_after(self, last_id: str, count: int) -> list[tuple[str, dict[str, str]]]:
         """Router events after `last_id`, oldest first."""

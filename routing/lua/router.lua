@@ -171,6 +171,15 @@ end
 
 local function call_key(sid) return P .. 'call:' .. sid end
 
+-- Timers live here too, in one sorted set scored by when they fall due; the `tick` operation
+-- (run every second by a job) fires the due ones. Kinds: esc|<call> (next escalation step),
+-- exp|<call>|<offered_at> (an offer nobody reported on), wrap|<agent>|<since> (wrap-up end).
+local TIMERS = P .. 'timers'
+
+local function timer(member, due)
+  redis.call('ZADD', TIMERS, due, member)
+end
+
 local function contact_of(id)
   return redis.call('HGET', agent_key(id), 'contact') or ''
 end
@@ -180,6 +189,8 @@ local function reserve(sid, call, id, now)
   if call.wait_key and call.wait_key ~= '' then redis.call('ZREM', call.wait_key, sid) end
   remove_available(id, agent)
   redis.call('HSET', call_key(sid), 'state', 'offered', 'agent', id, 'offered_at', NOW_S, 'wait_key', '')
+  call.offered_at = NOW_S
+  timer('exp|' .. sid .. '|' .. NOW_S, NOW + (cfg.ring_timeout or 20) + (cfg.offer_grace or 30))
   redis.call('HSET', agent_key(id), 'call', sid, 'idle_before_offer', agent.idle or now)
   agent.call = sid
   set_agent_state(id, agent, 'reserved', now)
@@ -195,6 +206,8 @@ local function enqueue_waiting(sid, call, now)
   redis.call('HSET', call_key(sid), 'state', 'waiting', 'queue', queue, 'step', index,
     'wait_key', key, 'agent', '')
   call.queue, call.step, call.wait_key = queue, index, key
+  local next_in = next_step_in(queue, index, waited)
+  if next_in >= 0 then timer('esc|' .. sid, now + next_in) end
   return queue, index
 end
 
@@ -234,7 +247,33 @@ local function advance_step(sid, call, now)
   redis.call('HSET', call_key(sid), 'queue', queue, 'step', index, 'wait_key', key)
   call.queue, call.step, call.wait_key = queue, index, key
   event('call_escalated', 'call', sid, 'queue', queue, 'step', index, 'at', now)
+  local next_in = next_step_in(queue, index, now - tonumber(call.enq))
+  if next_in >= 0 then timer('esc|' .. sid, now + next_in) end
   return match_call(sid, call, now)
+end
+
+-- An offer the agent let go (no answer, busy, failed, or no word at all): the agent is held
+-- back until they say they are there; the caller goes back to the very place they had and is
+-- offered to the next agent. Returns that agent or nil.
+local function miss_offer(sid, call, id, outcome, now)
+  local agent = hgetall(agent_key(id))
+  redis.call('HSET', agent_key(id), 'call', '')
+  agent.call = ''
+  set_agent_state(id, agent, 'missed', now, outcome)
+  event('offer_missed', 'call', sid, 'agent', id, 'queue', call.queue, 'at', now)
+  enqueue_waiting(sid, call, now)
+  return match_call(sid, call, now)
+end
+
+-- The end of a talk: wrap-up, with its timer; no wrap-up at all goes straight back to work.
+-- Returns a call the agent was given at once, or nil.
+local function start_wrap_up(id, agent, now)
+  set_agent_state(id, agent, 'wrap_up', now)
+  if (cfg.wrap_up or 0) <= 0 then
+    return become_available(id, agent, now)
+  end
+  timer('wrap|' .. id .. '|' .. NOW_S, now + cfg.wrap_up)
+  return nil
 end
 
 -- 1-based place of a waiting call among the callers of its queue, and how many wait there.
@@ -349,14 +388,7 @@ if op == 'offer_result' then
       'wait', now - tonumber(call.enq), 'at', now)
     return { 'connected', id }
   end
-  -- Not answered: the agent is held back until they say they are there; the caller goes back
-  -- to the very place they had and is offered to the next agent.
-  redis.call('HSET', agent_key(id), 'call', '')
-  agent.call = ''
-  set_agent_state(id, agent, 'missed', now, outcome)
-  event('offer_missed', 'call', sid, 'agent', id, 'queue', call.queue, 'at', now)
-  enqueue_waiting(sid, call, now)
-  local next_agent = match_call(sid, call, now)
+  local next_agent = miss_offer(sid, call, id, outcome, now)
   if next_agent then return { 'offered', next_agent, call.queue, -1, contact_of(next_agent), NOW_S } end
   return { 'waiting', '', call.queue, next_step_in(call.queue, tonumber(call.step), now - tonumber(call.enq)) }
 end
@@ -393,10 +425,41 @@ if op == 'call_gone' then
     redis.call('HSET', call_key(sid), 'state', 'ended')
     event('call_ended', 'call', sid, 'agent', id, 'queue', call.queue,
       'talk', now - tonumber(call.answered_at), 'at', now)
-    set_agent_state(id, agent, 'wrap_up', now)
-    return { 'wrap_up', id, NOW_S }
+    local next_sid = start_wrap_up(id, agent, now)
+    return { 'wrap_up', id, NOW_S, next_sid or '' }
   end
   return { 'gone', '', '' }
+end
+
+if op == 'tick' then
+  -- now: fire the timers that are due. Returns how many fired, then (call, agent) pairs for
+  -- offers made to callers who wait in a Twilio queue and must be pushed out to their agent.
+  local due = redis.call('ZRANGEBYSCORE', TIMERS, '-inf', NOW, 'LIMIT', 0, 200)
+  local reply = { #due }
+  for _, member in ipairs(due) do
+    redis.call('ZREM', TIMERS, member)
+    local kind, a, b = string.match(member, '^(%a+)|([^|]+)|?(.*)$')
+    if kind == 'esc' then
+      local call = hgetall(call_key(a))
+      if call and call.state == 'waiting' then
+        local agent = advance_step(a, call, NOW)
+        if agent then reply[#reply + 1] = a; reply[#reply + 1] = agent end
+      end
+    elseif kind == 'exp' then
+      local call = hgetall(call_key(a))
+      if call and call.state == 'offered' and call.offered_at == b then
+        local agent = miss_offer(a, call, call.agent, 'no_report', NOW)
+        if agent then reply[#reply + 1] = a; reply[#reply + 1] = agent end
+      end
+    elseif kind == 'wrap' then
+      local agent = hgetall(agent_key(a))
+      if agent and agent.state == 'wrap_up' and agent.since == b then
+        local sid = become_available(a, agent, NOW)
+        if sid then reply[#reply + 1] = sid; reply[#reply + 1] = a end
+      end
+    end
+  end
+  return reply
 end
 
 if op == 'wrap_up_done' then

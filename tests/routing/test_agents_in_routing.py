@@ -147,9 +147,8 @@ def test_a_caller_with_an_open_case_gets_the_agent_who_last_handled_it(
         {"CallSid": first.sid, "DialCallStatus": "completed", "DialCallDuration": "55"},
     )
     first.hang_up(after=1, duration=70)
-    jobs.end_wrap_up(
-        second_agent.agent_id, jobs.router().agent_state(second_agent.agent_id)["since"]
-    )
+    clock.advance(30)  # wrap-up over
+    jobs.tick()
     # Now the first agent has idled longest, but the caller's case belongs to the second.
     again = Caller(twilio, clock, STRANGER)
     again.dial()

@@ -93,7 +93,12 @@ def test_answered_call_is_logged_answered_and_the_agent_wraps_up(
     with Session(engine) as session:
         log = session.exec(select(CallLog).where(CallLog.call_sid == caller.sid)).one()
     assert log.disposition == CallDisposition.answered
-    assert jobs.end_wrap_up(7, agent["since"]) == "available"
+    clock.advance(28)  # 29 s after the talk ended
+    jobs.tick()
+    assert router.agent_state(7)["state"] == "wrap_up"
+    clock.advance(1)  # HOTLINE_WRAPUP_SECONDS is 30
+    jobs.tick()
+    assert router.agent_state(7)["state"] == "available"
 
 
 def test_no_answer_rings_the_next_agent_and_holds_the_first_back(
@@ -205,8 +210,10 @@ def test_escalation_job_reaches_a_lower_level_agent(
     caller.dial()
     assert caller.press("2").gather() is not None
     assert caller.press("1").enqueued() == "cards"  # level 3 is below the first step's 5
-    clock.advance(31)
-    assert jobs.escalate_call(caller.sid) == "offered"
+    clock.advance(29)
+    assert jobs.tick() == 0
+    clock.advance(2)
+    assert jobs.tick() == 1  # the step at 30 s falls due and lets level 3 in
     assert router.call_state(caller.sid)["agent"] == "4"
 
 
@@ -217,10 +224,13 @@ def test_offer_without_a_dial_result_expires(
     caller = Caller(twilio, clock, STRANGER)
     caller.dial()
     caller.press("1")
-    offered_at = router.call_state(caller.sid)["offered_at"]
-    assert jobs.expire_offer(caller.sid, 6, "0") == "stale"
-    assert jobs.expire_offer(caller.sid, 6, offered_at) == "waiting"
+    clock.advance(49)  # ring time 20 s + 30 s of grace
+    jobs.tick()
+    assert router.agent_state(6)["state"] == "reserved"
+    clock.advance(1)
+    jobs.tick()
     assert router.agent_state(6)["state"] == "missed"
+    assert router.call_state(caller.sid)["state"] == "waiting"
 
 
 def test_redis_flushed_mid_call_still_gets_twiml(

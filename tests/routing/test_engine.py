@@ -243,3 +243,35 @@ def test_router_config_is_checked() -> None:
     raw["queues"]["cards"]["steps"][-1]["overflow"] = "nowhere"
     with pytest.raises(ValueError, match="unknown queue 'nowhere'"):
         parse_routing(yaml.safe_dump(raw), source="queues.yaml")
+
+
+def test_timers_fire_once_when_due(redis_client: redis.Redis) -> None:
+    router = make_router(redis_client, ring_timeout_seconds=20, wrap_up_seconds=10)
+    router.agent_ready(agent=agent(1, cards=3), now=at(0))
+    arrive(router, "CA-esc", when=0)  # needs level 5 until the 30 s step
+    assert router.tick(now=at(29)) == (0, [])
+    assert router.tick(now=at(30)) == (1, [("CA-esc", 1)])  # offered: to be pushed
+    assert router.tick(now=at(30)) == (0, [])
+    # Nobody reports on the offer: after ring time + grace it is taken back.
+    assert router.tick(now=at(30 + 20 + 29))[0] == 0
+    fired, pushes = router.tick(now=at(30 + 20 + 30))
+    assert fired == 1 and pushes == []
+    assert router.agent_state(1)["state"] == "missed"
+    assert router.call_state("CA-esc")["state"] == "waiting"
+
+
+def test_wrap_up_ends_by_the_timer_or_at_once(redis_client: redis.Redis) -> None:
+    router = make_router(redis_client, wrap_up_seconds=10)
+    router.agent_ready(agent=agent(1, cards=8), now=at(0))
+    arrive(router, "CA1", when=1)
+    router.offer_result(call_sid="CA1", agent_id=1, outcome="answered", now=at(2))
+    router.call_gone(call_sid="CA1", now=at(50))
+    arrive(router, "CA2", when=55)
+    assert router.tick(now=at(59))[1] == []  # only the answered offer's spent expiry fired
+    assert router.agent_state(1)["state"] == "wrap_up"
+    assert router.tick(now=at(60)) == (1, [("CA2", 1)])
+    instant = make_router(redis_client, wrap_up_seconds=0)
+    instant.offer_result(call_sid="CA2", agent_id=1, outcome="answered", now=at(61))
+    arrive(instant, "CA3", when=62)
+    gone = instant.call_gone(call_sid="CA2", now=at(90))
+    assert gone.state == "wrap_up" and gone.next_call == "CA3"
