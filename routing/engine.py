@@ -1,7 +1,7 @@
 """The router's operations in Python: one Lua run each, on an async or a sync Redis client.
 
 The voice webhooks use `Router` (async); jobs and the agent API use `SyncRouter`. Both run the
-same script (routing/lua/router.lua) and read its answers the same way.
+same script (routing/lua/) and read its answers the same way.
 """
 
 from __future__ import annotations
@@ -17,7 +17,11 @@ import redis.asyncio as aioredis
 
 from routing.config import RoutingConfig
 
-SCRIPT = (Path(__file__).parent / "lua" / "router.lua").read_text(encoding="utf-8")
+# One script in two files: the state and its helpers, then the operations on it.
+SCRIPT = "\n".join(
+    (Path(__file__).parent / "lua" / name).read_text(encoding="utf-8")
+    for name in ("state.lua", "operations.lua")
+)
 EVENTS_STREAM = "{rt}:events"
 
 

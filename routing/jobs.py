@@ -1,6 +1,6 @@
 """Routing jobs: pushing a waiting caller out to an agent, and the router's heartbeat.
 
-The router keeps its own timers (routing/lua/router.lua); the heartbeat fires the due ones
+The router keeps its own timers (routing/lua/); the heartbeat fires the due ones
 every second and puts the router's agent state changes on record. Everything re-checks state
 when it runs: late, repeated or overtaken work changes nothing.
 """
