@@ -74,10 +74,18 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     connection = sync_client(settings.redis_url)
     start_heartbeat(connection)
+    # The router's heartbeat runs every second; its routine lines would drown the log.
+    for name in ("rq.worker", "rq.queue", "rq.scheduler"):
+        logging.getLogger(name).addFilter(_QuietHeartbeat())
     worker_class = Worker if args.fork else SimpleWorker
     worker = worker_class(list(args.queues or QUEUE_NAMES), connection=connection)
     worker.work(with_scheduler=True, logging_level=settings.log_level.upper())
     return 0
+
+
+class _QuietHeartbeat(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.INFO or "heartbeat" not in record.getMessage()
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:

@@ -87,7 +87,7 @@ def start_heartbeat(connection: redis.Redis) -> bool:
     """Start the heartbeat's chain of jobs unless one is alive (its mark is fresh)."""
     if not connection.set(HEARTBEAT_CHAIN, 1, nx=True, ex=HEARTBEAT_SECONDS * 30):
         return False
-    _queue(connection).enqueue(heartbeat, job_id=job_id("heartbeat", "start"))
+    _queue(connection).enqueue(heartbeat, job_id=job_id("heartbeat", "start"), result_ttl=0)
     return True
 
 
