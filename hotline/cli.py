@@ -67,6 +67,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
     from hotline.jobs import QUEUE_NAMES
     from hotline.redis import sync_client
+    from ivr.jobs import start_call_logger
     from routing.jobs import start_heartbeat
 
     if settings.redis_url is None:
@@ -74,6 +75,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     connection = sync_client(settings.redis_url)
     start_heartbeat(connection)
+    start_call_logger(connection)
     # The router's heartbeat runs every second; its routine lines would drown the log.
     for name in ("rq.worker", "rq.queue", "rq.scheduler"):
         logging.getLogger(name).addFilter(_QuietHeartbeat())
@@ -84,8 +86,12 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 class _QuietHeartbeat(logging.Filter):
+    """Drops the routine lines of the once-a-second jobs."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno > logging.INFO or "heartbeat" not in record.getMessage()
+        message = record.getMessage()
+        routine = "heartbeat" in message or "call_logger" in message or "call-logger" in message
+        return record.levelno > logging.INFO or not routine
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:

@@ -5,19 +5,27 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+import redis
+from rq import Queue
+
 from crm import service as crm
 from crm.models import CallRecord
 from hotline.db import session_scope
-from hotline.jobs import services
+from hotline.jobs import job_id, services
 from hotline.phone import to_e164
 from ivr.menu import Menu, load_menu
-from ivr.session import CallState, load_sync, mark_logged
+from ivr.session import ENDED_CALLS, ENDED_CALLS_TAKEN, CallState, load_sync, mark_logged
 from recordings import service as recordings
 
 log = logging.getLogger(__name__)
 
+QUEUE = "default"
+
 # After logging, the session lingers this long so late repeats of callbacks stay harmless.
 KEEP_AFTER_LOGGED_SECONDS = 3600
+LOGGER_EVERY_SECONDS = 1
+LOGGER_CHAIN = "ivr:ended:chain"
+LOGGER_LOCK = "ivr:ended:lock"
 
 
 def call_record(state: CallState, menu: Menu, *, now: datetime) -> CallRecord:
@@ -77,3 +85,56 @@ def finalise_call(call_sid: str) -> str | None:
         disposition = str(call.disposition)
     mark_logged(svc.redis, call_sid, keep_seconds=KEEP_AFTER_LOGGED_SECONDS)
     return disposition
+
+
+def log_ended_calls(limit: int = 500) -> int:
+    """Write every call that ended to its ticket; on a database failure keep the rest for later."""
+    svc = services()
+    if not svc.redis.set(LOGGER_LOCK, 1, nx=True, ex=60):
+        return 0  # another worker is at it
+    logged = 0
+    try:
+        # Calls a crashed run had taken but not logged go back in line first.
+        while svc.redis.rpoplpush(ENDED_CALLS_TAKEN, ENDED_CALLS) is not None:
+            pass
+        for _ in range(limit):
+            raw = svc.redis.rpoplpush(ENDED_CALLS, ENDED_CALLS_TAKEN)
+            if raw is None:
+                break
+            call_sid = raw.decode() if isinstance(raw, bytes) else str(raw)
+            try:
+                finalise_call(call_sid)
+            except Exception:
+                # Most likely the database is away: put the call back and try again next time.
+                svc.redis.rpoplpush(ENDED_CALLS_TAKEN, ENDED_CALLS)
+                log.warning("could not log call %s yet; will retry", call_sid, exc_info=True)
+                break
+            svc.redis.lrem(ENDED_CALLS_TAKEN, 1, call_sid)
+            logged += 1
+    finally:
+        svc.redis.delete(LOGGER_LOCK)
+    return logged
+
+
+def start_call_logger(connection: redis.Redis) -> bool:
+    """Start the call logger's chain of jobs unless one is alive (its mark is fresh)."""
+    if not connection.set(LOGGER_CHAIN, 1, nx=True, ex=LOGGER_EVERY_SECONDS * 30):
+        return False
+    Queue(QUEUE, connection=connection).enqueue(
+        call_logger, job_id=job_id("call-logger", "start"), result_ttl=0
+    )
+    return True
+
+
+def call_logger() -> int:
+    """Log the calls that ended; again in a second."""
+    svc = services()
+    try:
+        return log_ended_calls()
+    finally:
+        svc.redis.set(LOGGER_CHAIN, 1, ex=LOGGER_EVERY_SECONDS * 30)
+        due = svc.clock.now().timestamp() + LOGGER_EVERY_SECONDS
+        Queue(QUEUE, connection=svc.redis).enqueue_in(
+            timedelta(seconds=LOGGER_EVERY_SECONDS), call_logger,
+            job_id=job_id("call-logger", round(due, 3)), result_ttl=0,
+        )  # fmt: skip

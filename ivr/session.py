@@ -55,6 +55,13 @@ return 1
 """
 
 
+# Calls that ended and wait to be written to their tickets; a job drains it every second. A list
+# in Redis, not a job per call: the status webhook pays one LPUSH, and when the database is
+# down the calls simply wait here until it is back.
+ENDED_CALLS = "ivr:ended"
+ENDED_CALLS_TAKEN = "ivr:ended:taken"
+
+
 def session_key(call_sid: str) -> str:
     # The hash tag keeps a call's keys in one Redis Cluster slot for the Lua scripts.
     return f"ivr:{{{call_sid}}}"
@@ -187,6 +194,9 @@ class SessionStore:
             keys=[session_key(call_sid), status_key(call_sid, event_id)], args=args
         )
         return int(result)
+
+    async def note_ended(self, call_sid: str) -> None:
+        await self._redis.lpush(ENDED_CALLS, call_sid)
 
     async def forget_end(self, call_sid: str, event_id: str) -> None:
         """Undo a recorded end whose follow-up failed, so Twilio's retry can drive it again."""

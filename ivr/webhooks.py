@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from functools import partial
 from typing import Annotated
 
-import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from hotline.jobs import enqueue_once, job_id
 from hotline.twilio_webhook import EMPTY_TWIML, TwilioForm, TwiML, VoiceRoute, fallback, field
 from ivr import queueing, service
-from ivr.jobs import finalise_call
 from ivr.runtime import Ivr
 from ivr.twiml import LAST_RESORT
 
@@ -164,7 +160,7 @@ def _timestamp(raw: str) -> datetime | None:
 
 @router.post("/status", response_class=TwiML)
 @fallback(lambda request: EMPTY_TWIML)
-async def status(request: Request, form: TwilioForm, ivr: IvrDep) -> Response:
+async def status(form: TwilioForm, ivr: IvrDep) -> Response:
     call_sid = field(form, "CallSid", limit=64)
     if not call_sid:
         return TwiML(EMPTY_TWIML)
@@ -182,19 +178,9 @@ async def status(request: Request, form: TwilioForm, ivr: IvrDep) -> Response:
     )
     if ended:
         try:
-            # RQ's client is synchronous: keep it off the event loop.
-            await anyio.to_thread.run_sync(
-                partial(
-                    enqueue_once,
-                    request.app.state.services.redis,
-                    "default",
-                    finalise_call,
-                    call_sid,
-                    job_id=job_id("finalise-call", call_sid),
-                )
-            )
+            await ivr.store.note_ended(call_sid)
         except Exception:
-            # Not logged yet: forget this delivery so Twilio's retry of it can try again.
+            # Not queued for logging: forget this delivery so Twilio's retry can try again.
             await service.forget_call_end(
                 ivr, call_sid=call_sid, status=status_value, sequence=sequence
             )

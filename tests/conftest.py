@@ -35,6 +35,7 @@ from hotline.clock import FrozenClock
 from hotline.db import make_engine, migrate
 from hotline.jobs import QUEUE_NAMES
 from hotline.settings import Environment, Settings
+from ivr.jobs import log_ended_calls
 
 _ = (crm.models, hotline.outbox, recordings.models, routing.models)
 
@@ -185,7 +186,9 @@ class Twilio:
         return self.client.post(path, content=urlencode(params), headers=headers)
 
     def run_jobs(self) -> None:
+        """What the workers would do now: queued jobs, then the calls waiting to be logged."""
         SimpleWorker(list(QUEUE_NAMES), connection=self.redis).work(burst=True)
+        log_ended_calls()
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from hotline.app import create_app
 from hotline.clock import FrozenClock
 from hotline.jobs import QUEUE_NAMES
 from hotline.settings import Settings
+from ivr.jobs import log_ended_calls
 from recordings.models import Recording
 from routing import jobs
 from routing.engine import AgentProfile
@@ -80,6 +81,7 @@ async def hotline_on_twilio(
 def run_jobs(redis_client: redis.Redis) -> None:
     # RQ installs signal handlers, so its worker runs on the main thread, after the calls.
     SimpleWorker(list(QUEUE_NAMES), connection=redis_client).work(burst=True)
+    log_ended_calls()
 
 
 def logs(engine: Engine) -> list[CallLog]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import random
 
 import pytest
-from rq import Queue
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from crm.models import CallDisposition, CallLog, Ticket, TicketEvent
 from hotline.clock import FrozenClock
+from ivr.session import SessionStore
 from tests.conftest import Twilio, call_params
 from tests.ivr.caller import Caller
 from tests.twiml import Answer
@@ -151,11 +151,11 @@ def test_a_failed_enqueue_lets_twilios_retry_log_the_call(
         caller.sid, STRANGER, CallStatus="completed", SequenceNumber="3", CallDuration="30"
     )
 
-    def refuse(*args: object, **kwargs: object) -> None:
+    async def refuse(*args: object, **kwargs: object) -> None:
         raise ConnectionError("Redis went away")
 
     with monkeypatch.context() as patch:
-        patch.setattr(Queue, "enqueue", refuse)
+        patch.setattr(SessionStore, "note_ended", refuse)
         assert twilio.post("/twilio/voice/status", params).status_code == 200
     twilio.run_jobs()
     assert count(engine, CallLog) == 0

@@ -31,6 +31,7 @@ from twilio.request_validator import RequestValidator
 
 from crm.models import CallDisposition, CallLog
 from hotline.jobs import QUEUE_NAMES
+from ivr.session import ENDED_CALLS, ENDED_CALLS_TAKEN
 from routing.config import load_routing
 from routing.engine import AgentProfile, SyncRouter
 from tests.conftest import BACKENDS, TEST_ACCOUNT, TEST_TOKEN
@@ -231,7 +232,9 @@ def test_many_processes_never_double_book(
         flipper.join()
     # Let the workers finish every call log.
     deadline = time.monotonic() + 60
-    while any(Queue(name, connection=redis_client).count for name in QUEUE_NAMES):
+    while any(Queue(name, connection=redis_client).count for name in QUEUE_NAMES) or (
+        redis_client.llen(ENDED_CALLS) or redis_client.llen(ENDED_CALLS_TAKEN)
+    ):
         assert time.monotonic() < deadline, "jobs did not drain"
         time.sleep(0.2)
     time.sleep(1)

@@ -14,6 +14,7 @@ from hotline.app import create_app
 from hotline.clock import FrozenClock
 from hotline.jobs import QUEUE_NAMES
 from hotline.settings import Settings
+from ivr.jobs import log_ended_calls
 from simulator.callers import HangUpAfter
 from simulator.clock import SimClock
 from simulator.exchange import Exchange, PhoneNumber
@@ -107,6 +108,7 @@ async def test_ten_callers_through_the_real_app(
         run = LoadRun(exchange, NUMBER, planned)
         report = await run.run(time_limit=60)
     SimpleWorker(list(QUEUE_NAMES), connection=redis_client).work(burst=True)
+    log_ended_calls()
 
     assert report.errors_by_code == {}
     assert report.calls == 10 and report.cut_off == 0
