@@ -33,6 +33,7 @@ def _router_for(redis_id: int) -> SyncRouter:
         settings.routing_path,
         ring_timeout_seconds=settings.ring_timeout_seconds,
         wrap_up_seconds=settings.wrapup_seconds,
+        timezone=settings.timezone,
     )
     return SyncRouter(svc.redis, config)
 
