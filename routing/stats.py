@@ -191,6 +191,18 @@ class StatsReader:
     def periods(self, now: datetime) -> Periods:
         return Periods.at(now, self._zone)
 
+    def day_counters(self, day: date) -> tuple[dict[str, Counters], StateTime]:
+        """One bank-local day's counters per queue, and the agents' time that day."""
+        key = day.strftime("%Y%m%d")
+        pipe = self._client.pipeline(transaction=False)
+        for queue in self._config.queues:
+            pipe.hgetall(f"{P}stats:day:{key}:{queue}")
+        pipe.hgetall(f"{P}stats:occ:day:{key}")
+        replies = pipe.execute()
+        names = list(self._config.queues)
+        queues = {queue: Counters.of(raw) for queue, raw in zip(names, replies[:-1], strict=True)}
+        return queues, StateTime.of(replies[-1])
+
     def gauges(self, *, now: datetime) -> tuple[dict[str, tuple[int, float]], dict[str, int]]:
         """The cheapest real-time read, for /metrics: per queue (waiting, longest wait), and
         agents by state."""
