@@ -55,20 +55,34 @@ class Counters:
 
     @classmethod
     def of(cls, raw: Mapping[Any, Any]) -> Counters:
-        return cls(**{field.name: _number(raw, field.name) for field in fields(cls)})
+        return cls(*(_number(raw, name) for name in _COUNTER_NAMES))
 
-    def __add__(self, other: Counters) -> Counters:
-        summed = {field.name: getattr(self, field.name) + getattr(other, field.name)
-                  for field in fields(self)}  # fmt: skip
-        summed["longest_wait"] = max(self.longest_wait, other.longest_wait)
-        return Counters(**summed)
+    def add(self, other: Counters) -> None:
+        """Add `other` in place (the longest wait is the longer of the two)."""
+        for name in _SUMMED_NAMES:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.longest_wait = max(self.longest_wait, other.longest_wait)
+
+
+_COUNTER_NAMES = tuple(field.name for field in fields(Counters))
+_SUMMED_NAMES = tuple(name for name in _COUNTER_NAMES if name != "longest_wait")
 
 
 def total(items: Iterable[Counters]) -> Counters:
     result = Counters()
     for item in items:
-        result = result + item
+        result.add(item)
     return result
+
+
+def _windows(by_minute: Sequence[Counters]) -> dict[int, Counters]:
+    """The rolling windows from minute buckets, newest first, in one pass."""
+    running, windows = Counters(), {}
+    for count, bucket in enumerate(by_minute, start=1):
+        running.add(bucket)
+        if count in WINDOWS:
+            windows[count] = total([running])
+    return windows
 
 
 @dataclass
@@ -237,13 +251,13 @@ class StatsReader:
             pipe.smembers(f"{P}agents:{state}")
         replies = iter(pipe.execute())
 
-        per_queue: dict[str, tuple[int, float, Counters, list[Counters]]] = {}
+        per_queue: dict[str, tuple[int, float, Counters, dict[int, Counters]]] = {}
         for queue in queues:
             waiting = int(next(replies))
             longest = _longest(next(replies), now)
             day = Counters.of(next(replies))
-            by_minute = [Counters.of(next(replies)) for _ in minutes]
-            per_queue[queue] = (waiting, longest, day, by_minute)
+            windows = _windows([Counters.of(next(replies)) for _ in minutes])
+            per_queue[queue] = (waiting, longest, day, windows)
         time_today = StateTime.of(next(replies))
         time_by_minute = [StateTime.of(next(replies)) for _ in minutes]
         agent_ids = sorted({int(_text(i)) for _ in STATES for i in next(replies)})
@@ -259,13 +273,13 @@ class StatsReader:
                 time_in[period] = time_in[period].plus(agent.state, agent.time_since(start, now))
 
         queue_figures = []
-        for queue, (waiting, longest, day, by_minute) in per_queue.items():
+        for queue, (waiting, longest, day, windows) in per_queue.items():
             skill = self._config.queues[queue].skill
             skilled = [agent for agent in agents if skill in agent.skills]
             queue_figures.append(
                 QueueFigures(
                     queue=queue,
-                    **self._live(waiting, longest, day, by_minute, skilled, None, None),
+                    **self._live(waiting, longest, day, windows, skilled, None, None),
                 )
             )
         overall = LiveFigures(
@@ -273,7 +287,7 @@ class StatsReader:
                 sum(item[0] for item in per_queue.values()),
                 max((item[1] for item in per_queue.values()), default=0.0),
                 total(item[2] for item in per_queue.values()),
-                [total(item[3][n] for item in per_queue.values()) for n in range(len(minutes))],
+                {n: total(item[3][n] for item in per_queue.values()) for n in WINDOWS},
                 agents,
                 time_in,
                 callbacks,
@@ -293,13 +307,12 @@ class StatsReader:
         waiting: int,
         longest: float,
         day: Counters,
-        by_minute: Sequence[Counters],
+        windows: Mapping[int, Counters],
         agents: Sequence[_Agent],
         time_in: Mapping[str, StateTime] | None,
         callbacks: Callbacks | None,
     ) -> dict[str, Any]:
         """One queue's (or every queue's) live figures, as the fields of `LiveFigures`."""
-        windows = {n: total(by_minute[:n]) for n in WINDOWS}
         by_state = dict.fromkeys(STATES, 0)
         for agent in agents:
             by_state[agent.state] = by_state.get(agent.state, 0) + 1
