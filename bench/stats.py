@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import socket
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,11 +21,11 @@ from pathlib import Path
 
 import redis
 from fastapi.testclient import TestClient
+from local_redis import redis_url
 
 from hotline.app import create_app
 from hotline.clock import FrozenClock
 from hotline.db import migrate
-from hotline.redis import EmbeddedRedis
 from hotline.settings import Environment, Settings
 from routing.engine import AgentProfile, SyncRouter
 from routing.stats import StatsReader
@@ -118,22 +117,8 @@ def main() -> None:
     )
     parser.add_argument("--samples", type=int, default=300)
     args = parser.parse_args()
-    url = args.redis_url
-    embedded = None
-    if url is None:
-        with socket.socket() as sock:
-            sock.settimeout(0.5)
-            reachable = sock.connect_ex(("127.0.0.1", 6379)) == 0
-        if reachable:
-            url = "redis://127.0.0.1:6379/15"
-        else:
-            embedded = EmbeddedRedis(Path(tempfile.mkdtemp()) / "bench.db")
-            url = embedded.url
-    try:
+    with redis_url(args.redis_url, db=15) as url:
         run(url, args.samples, [10, 50_000])
-    finally:
-        if embedded is not None:
-            embedded.close()
 
 
 if __name__ == "__main__":

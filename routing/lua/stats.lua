@@ -59,12 +59,10 @@ local function queue_of(call)
   return call.queue
 end
 
+-- Always HINCRBYFLOAT: a field that once took a fraction of a second refuses HINCRBY, and
+-- whole numbers still read back as "3", not "3.0".
 local function add(key, field, amount, ttl)
-  if amount == math.floor(amount) then
-    redis.call('HINCRBY', key, field, amount)
-  else
-    redis.call('HINCRBYFLOAT', key, field, amount)
-  end
+  redis.call('HINCRBYFLOAT', key, field, amount)
   redis.call('EXPIRE', key, ttl)
 end
 

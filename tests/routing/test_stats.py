@@ -193,3 +193,21 @@ def test_a_call_counts_in_the_queue_it_entered_after_an_overflow(
     assert queue(stats, "cards").today.answered == 1
     assert queue(stats, "general").today.offered == 0
     assert queue(stats, "general").waiting == 0
+
+
+def test_fractions_of_a_second_add_up_with_whole_ones(
+    router: SyncRouter, redis_client: redis.Redis
+) -> None:
+    router.agent_ready(agent=agent(1, cards=8), now=at(0))
+    for n, (arrival, answer) in enumerate([(0.25, 1.5), (40, 42)]):
+        arrive(router, f"CA{n}", when=arrival)
+        router.offer_result(call_sid=f"CA{n}", agent_id=1, outcome="answered", now=at(answer))
+        router.call_gone(call_sid=f"CA{n}", now=at(answer + 2.5))
+        router.wrap_up_done(agent_id=1, since=f"{at(answer + 2.5).timestamp():.3f}",
+                            now=at(answer + 32.5))  # fmt: skip
+    today = read(router, redis_client, 100).overall.today
+    assert (today.answered, today.asa_seconds, today.talk_seconds) == (
+        2,
+        1.6,
+        5.0,
+    )  # (1.25 + 2) / 2
