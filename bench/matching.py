@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import argparse
 import random
-import socket
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import redis
+from local_redis import redis_url
 
-from hotline.redis import EmbeddedRedis
 from routing.config import load_routing
 from routing.engine import AgentProfile, SyncRouter
 
@@ -137,24 +134,12 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--waiting", type=int, default=50_000)
     args = parser.parse_args()
-    url = args.redis_url
-    embedded = None
-    if url is None:
-        with socket.socket() as sock:
-            sock.settimeout(0.5)
-            reachable = sock.connect_ex(("127.0.0.1", 6379)) == 0
-        if reachable:
-            url = "redis://127.0.0.1:6379/14"
-        else:
-            embedded = EmbeddedRedis(Path(tempfile.mkdtemp()) / "bench.db")
-            url = embedded.url
-    client = redis.Redis.from_url(url)
-    try:
-        run(client, args.samples, args.waiting)
-    finally:
-        client.flushdb()
-        if embedded is not None:
-            embedded.close()
+    with redis_url(args.redis_url, db=14) as url:
+        client = redis.Redis.from_url(url)
+        try:
+            run(client, args.samples, args.waiting)
+        finally:
+            client.flushdb()
 
 
 if __name__ == "__main__":

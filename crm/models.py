@@ -289,4 +289,5 @@ class Callback(SQLModel, table=True):
     reason: str = Field(max_length=32)
     status: str = Field(default="due", max_length=16, index=True)
     origin_call_sid: str | None = Field(default=None, max_length=64)
-    created_at: datetime = Field(sa_type=UTCDateTime)
+    # Indexed for the live figures' "callbacks placed" per period.
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)

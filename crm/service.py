@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from crm import call_logging, numbers
 from crm.models import (
     ACTIVE_STATUSES,
+    Callback,
     CallerProfile,
     CallLog,
     Customer,
@@ -149,3 +151,26 @@ def list_tickets(
 
 def get_call_log(*, session: Session, call_sid: str) -> CallLog | None:
     return session.exec(select(CallLog).where(CallLog.call_sid == call_sid)).first()
+
+
+# --- callbacks -------------------------------------------------------------------------------
+
+
+def callback_counts(
+    *, session: Session, now: datetime, since: Sequence[datetime]
+) -> tuple[int, list[int]]:
+    """Callbacks due now (still owed, their time come), and callbacks placed since each moment
+    in `since`: two counts on indexed columns, for the live figures."""
+    due = session.exec(
+        select(func.count())
+        .select_from(Callback)
+        .where(Callback.status == "due", col(Callback.due_at) <= now)
+    ).one()
+    if not since:
+        return int(due), []
+    placed = session.execute(
+        select(*(func.count(case((col(Callback.created_at) >= moment, 1))) for moment in since))
+        .select_from(Callback)
+        .where(col(Callback.created_at) >= min(since))
+    ).one()
+    return int(due), [int(count) for count in placed]

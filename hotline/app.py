@@ -16,6 +16,7 @@ from hotline.context import Services
 from hotline.db import check_migrated
 from hotline.errors import install_error_handlers
 from hotline.jobs import use_services
+from hotline.metrics import WebhookTimer, WebhookTimings
 from hotline.redis import async_client
 from hotline.settings import Settings, get_settings
 from hotline.twilio_webhook import SignatureValidators
@@ -28,6 +29,7 @@ from recordings import webhooks as recording_webhooks
 from routing import access as routing_access
 from routing import access_api as routing_access_api
 from routing import api as routing_api
+from routing import stats_api as routing_stats_api
 from routing.config import routing_for
 from routing.dispatch import Dispatch
 from routing.engine import Router, SyncRouter
@@ -43,6 +45,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         settings.routing_path,
         ring_timeout_seconds=settings.ring_timeout_seconds,
         wrap_up_seconds=settings.wrapup_seconds,
+        timezone=settings.timezone,
     )
     documents = Documents(
         menu,
@@ -97,4 +100,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(crm_api.router)
     app.include_router(routing_access_api.router)
     app.include_router(routing_api.router)
+    app.include_router(routing_stats_api.router)
+    app.state.webhook_timings = WebhookTimings()
+    app.add_middleware(WebhookTimer, timings=app.state.webhook_timings)
     return app

@@ -97,6 +97,11 @@ class Settings(BaseSettings):
     ring_timeout_seconds: int = Field(20, ge=5, le=120)
     wrapup_seconds: int = Field(30, ge=0, le=3600)
 
+    # A bearer token for GET /metrics; unset, /metrics answers 404.
+    metrics_token: str | None = None
+    # How long one supervisor stream (SSE) stays open; browsers reconnect by themselves.
+    stats_stream_seconds: int = Field(300, ge=1, le=3600)
+
     repeat_contact_window_days: int = 7
     demo_data: bool = True
     log_level: str = "INFO"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -61,6 +63,11 @@ class RoutingConfig(_Strict):
     ring_timeout_seconds: int = Field(20, ge=5, le=120)
     wrap_up_seconds: int = Field(30, ge=0, le=3600)
     sticky_agent: bool = True
+    # The live figures: SL(T)'s T, and how soon a hang-up counts as a short abandon.
+    service_level_seconds: int = Field(20, ge=1, le=3600)
+    short_abandon_seconds: int = Field(5, ge=0, le=60)
+    # The bank's zone: "today" in the figures is its day.
+    timezone: str = "Asia/Shanghai"
     queues: dict[str, QueueConfig]
 
     @model_validator(mode="after")
@@ -126,11 +133,36 @@ def parse_routing(text: str, *, source: str) -> RoutingConfig:
         raise RoutingConfigError("\n".join(lines)) from exc
 
 
-def routing_for(path: Path, *, ring_timeout_seconds: int, wrap_up_seconds: int) -> RoutingConfig:
-    """The routing file with the ring and wrap-up times the settings give."""
+def routing_for(
+    path: Path, *, ring_timeout_seconds: int, wrap_up_seconds: int, timezone: str
+) -> RoutingConfig:
+    """The routing file with the ring and wrap-up times and the time zone the settings give."""
     return load_routing(path).model_copy(
-        update={"ring_timeout_seconds": ring_timeout_seconds, "wrap_up_seconds": wrap_up_seconds}
+        update={
+            "ring_timeout_seconds": ring_timeout_seconds,
+            "wrap_up_seconds": wrap_up_seconds,
+            "timezone": timezone,
+        }
     )
+
+
+def utc_offsets(timezone: str, *, start: datetime, days: int = 400) -> list[tuple[int, int]]:
+    """[(from epoch second, UTC offset in seconds)] for `days` from `start`: the changes of
+    the zone's offset (summer time), found hour by hour, so the router can tell local days."""
+    zone = ZoneInfo(timezone)
+    moment = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+    def offset(at: datetime) -> int:
+        delta = at.astimezone(zone).utcoffset()
+        return int(delta.total_seconds()) if delta is not None else 0
+
+    changes = [(0, offset(moment))]
+    for _ in range(days * 24):
+        moment += timedelta(hours=1)
+        current = offset(moment)
+        if current != changes[-1][1]:
+            changes.append((int(moment.timestamp()), current))
+    return changes
 
 
 @lru_cache(maxsize=4)

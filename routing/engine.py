@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import redis
 import redis.asyncio as aioredis
 
-from routing.config import RoutingConfig
+from routing.config import RoutingConfig, utc_offsets
 
 # One script in two files: the state and its helpers, then the operations on it.
 SCRIPT = "\n".join(
     (Path(__file__).parent / "lua" / name).read_text(encoding="utf-8")
-    for name in ("state.lua", "operations.lua")
+    for name in ("state.lua", "stats.lua", "operations.lua")
 )
 EVENTS_STREAM = "{rt}:events"
 
@@ -150,6 +150,10 @@ def _configure_args(config: RoutingConfig) -> list[str]:
         "ring_timeout": config.ring_timeout_seconds,
         "offer_grace": OFFER_GRACE_SECONDS,
         "wrap_up": config.wrap_up_seconds,
+        "service_level_seconds": config.service_level_seconds,
+        "short_abandon_seconds": config.short_abandon_seconds,
+        # From two days back: a late event still lands on its own local day.
+        "utc_offsets": utc_offsets(config.timezone, start=datetime.now(UTC) - timedelta(days=2)),
     }
     return ["configure", json.dumps(document, separators=(",", ":"))]
 

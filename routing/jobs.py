@@ -18,6 +18,8 @@ from hotline.db import session_scope
 from hotline.jobs import job_id, services
 from routing.config import routing_for
 from routing.engine import SyncRouter
+from routing.stats import StatsReader
+from routing.stats_history import save_recent_days
 from routing.twiml import CONNECT_URL
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ def _router_for(redis_id: int) -> SyncRouter:
         settings.routing_path,
         ring_timeout_seconds=settings.ring_timeout_seconds,
         wrap_up_seconds=settings.wrapup_seconds,
+        timezone=settings.timezone,
     )
     return SyncRouter(svc.redis, config)
 
@@ -97,6 +100,7 @@ def heartbeat() -> int:
     try:
         fired = tick()
         _record_agent_states()
+        save_figures()
         return fired
     finally:
         svc.redis.set(HEARTBEAT_CHAIN, 1, ex=HEARTBEAT_SECONDS * 30)
@@ -119,6 +123,23 @@ def tick() -> int:
         fired_total += fired
         if fired < 200:
             return fired_total
+
+
+# --- the live figures' history ---------------------------------------------------------------
+
+FIGURES_SAVED = "{rt}:stats:saved"
+FIGURES_EVERY_SECONDS = 60
+
+
+def save_figures() -> int:
+    """Copy today's and yesterday's counters to `daily_figures`, at most once a minute
+    whichever worker runs the heartbeat; how many rows were written."""
+    svc = services()
+    if not svc.redis.set(FIGURES_SAVED, 1, nx=True, ex=FIGURES_EVERY_SECONDS):
+        return 0
+    reader = StatsReader(svc.redis, router().config)
+    with session_scope(svc.engine) as session:
+        return save_recent_days(session=session, reader=reader, now=svc.clock.now())
 
 
 # --- the router's agent state changes, on record in the database ----------------------------

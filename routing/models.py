@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, StringConstraints, model_validator
-from sqlalchemy import JSON, Column, String
+from sqlalchemy import JSON, Column, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from hotline.auth import Role
@@ -203,3 +203,32 @@ class VoiceToken(BaseModel):
     token: str
     identity: str
     expires_in: int
+
+
+class DailyFigures(SQLModel, table=True):
+    """A queue's counters for one bank-local day, copied from the router's counters by the
+    heartbeat: the history of the live figures. Queue "*" is every queue together, with the
+    agents' time in the states occupancy weighs."""
+
+    __tablename__ = "daily_figures"
+    __table_args__ = (UniqueConstraint("day", "queue"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(index=True)
+    queue: str = Field(max_length=64)
+    offered: int = 0
+    answered: int = 0
+    answered_within_sl: int = 0
+    abandoned: int = 0
+    abandoned_after_sl: int = 0
+    short_abandons: int = 0
+    handled: int = 0
+    missed_offers: int = 0
+    wait_answered_seconds: float = 0
+    longest_wait_seconds: float = 0
+    talk_seconds: float = 0
+    wrap_up_seconds: float = 0
+    available_seconds: float = 0
+    busy_seconds: float = 0
+    wrap_up_state_seconds: float = 0
+    updated_at: datetime = Field(sa_type=UTCDateTime)

@@ -22,8 +22,10 @@ if op == 'arrive' then
     'enq', enq, 'priority', priority, 'state', 'new')
   redis.call('EXPIRE', call_key(sid), TERMINAL_TTL)
   local queue, index = place_for(home, now - enq)
-  call.queue, call.step = queue, index
-  redis.call('HSET', call_key(sid), 'queue', queue, 'step', index)
+  -- `sq`: the queue the call counts in for the figures, wherever it goes later.
+  call.queue, call.step, call.sq = queue, index, queue
+  redis.call('HSET', call_key(sid), 'queue', queue, 'step', index, 'sq', queue)
+  stats.offered(call, now)
   event('call_queued', 'call', sid, 'queue', queue, 'priority', priority, 'lang', lang, 'at', now)
   if sticky ~= '' then
     local agent = hgetall(agent_key(sticky))
@@ -94,6 +96,7 @@ if op == 'offer_result' then
     redis.call('HSET', call_key(sid), 'state', 'connected', 'answered_at', now)
     redis.call('HINCRBY', agent_key(id), 'calls', 1)
     set_agent_state(id, agent, 'busy', now)
+    stats.answered(call, id, now)
     event('call_answered', 'call', sid, 'agent', id, 'queue', call.queue,
       'wait', now - tonumber(call.enq), 'at', now)
     return { 'connected', id }
@@ -112,6 +115,8 @@ if op == 'call_gone' then
   redis.call('EXPIRE', call_key(sid), TERMINAL_TTL)
   if call.state == 'waiting' then
     redis.call('ZREM', call.wait_key, sid)
+    stats.not_waiting(call.queue, sid)
+    stats.abandoned(call, now)
     event('call_abandoned', 'call', sid, 'queue', call.queue, 'wait', now - tonumber(call.enq), 'at', now)
     return { 'abandoned', '', '' }
   end
@@ -119,6 +124,7 @@ if op == 'call_gone' then
     -- Withdraw the offer: the agent did nothing wrong and keeps their place in the idle order.
     local id = call.agent
     local agent = hgetall(agent_key(id))
+    stats.abandoned(call, now)
     event('call_abandoned', 'call', sid, 'queue', call.queue, 'wait', now - tonumber(call.enq),
       'at', now, 'agent', id)
     agent.idle = agent.idle_before_offer or now
@@ -133,6 +139,7 @@ if op == 'call_gone' then
     local id = call.agent
     local agent = hgetall(agent_key(id))
     redis.call('HSET', call_key(sid), 'state', 'ended')
+    stats.ended(call, id, now - tonumber(call.answered_at), now)
     event('call_ended', 'call', sid, 'agent', id, 'queue', call.queue,
       'talk', now - tonumber(call.answered_at), 'at', now)
     local next_sid = start_wrap_up(id, agent, now)

@@ -26,6 +26,8 @@ end
 local cfg = cjson.decode(redis.call('GET', P .. 'cfg') or '{"queues":{},"languages":[],"strategy":"longest_idle"}')
 local QUEUES = cfg.queues
 local TERMINAL_TTL = 86400
+-- The live figures' counters (stats.lua, loaded after this file) hook into the changes below.
+local stats = {}
 
 local function hgetall(key)
   local flat = redis.call('HGETALL', key)
@@ -61,6 +63,7 @@ local ACTOR = ''
 
 local function set_agent_state(id, agent, state, now, reason)
   local before = agent.state or 'offline'
+  stats.agent_state(id, agent, before, state, now)
   redis.call('HSET', agent_key(id), 'state', state, 'since', NOW_S, 'reason', reason or '')
   agent.state, agent.since = state, NOW_S
   if before ~= state then
@@ -186,7 +189,10 @@ end
 
 local function reserve(sid, call, id, now)
   local agent = hgetall(agent_key(id))
-  if call.wait_key and call.wait_key ~= '' then redis.call('ZREM', call.wait_key, sid) end
+  if call.wait_key and call.wait_key ~= '' then
+    redis.call('ZREM', call.wait_key, sid)
+    stats.not_waiting(call.queue, sid)
+  end
   remove_available(id, agent)
   redis.call('HSET', call_key(sid), 'state', 'offered', 'agent', id, 'offered_at', NOW_S, 'wait_key', '')
   call.offered_at = NOW_S
@@ -203,6 +209,7 @@ local function enqueue_waiting(sid, call, now)
   local queue, index = place_for(call.home, waited)
   local key = wait_key(queue, index, call.lang)
   redis.call('ZADD', key, tonumber(call.score), sid)
+  stats.waiting(queue, sid, call.enq)
   redis.call('HSET', call_key(sid), 'state', 'waiting', 'queue', queue, 'step', index,
     'wait_key', key, 'agent', '')
   call.queue, call.step, call.wait_key = queue, index, key
@@ -242,8 +249,10 @@ local function advance_step(sid, call, now)
   local queue, index = place_for(call.home, now - tonumber(call.enq))
   if queue == call.queue and index == tonumber(call.step) then return nil end
   redis.call('ZREM', call.wait_key, sid)
+  stats.not_waiting(call.queue, sid)
   local key = wait_key(queue, index, call.lang)
   redis.call('ZADD', key, tonumber(call.score), sid)
+  stats.waiting(queue, sid, call.enq)
   redis.call('HSET', call_key(sid), 'queue', queue, 'step', index, 'wait_key', key)
   call.queue, call.step, call.wait_key = queue, index, key
   event('call_escalated', 'call', sid, 'queue', queue, 'step', index, 'at', now)
@@ -260,6 +269,7 @@ local function miss_offer(sid, call, id, outcome, now)
   redis.call('HSET', agent_key(id), 'call', '')
   agent.call = ''
   set_agent_state(id, agent, 'missed', now, outcome)
+  stats.missed(call, id, now)
   event('offer_missed', 'call', sid, 'agent', id, 'queue', call.queue, 'at', now)
   enqueue_waiting(sid, call, now)
   return match_call(sid, call, now)

@@ -1,0 +1,402 @@
+"""Live figures: read the router's counters (routing/lua/stats.lua) and apply the definitions.
+
+Reading is two Redis round trips of a fixed number of commands (per queue, per minute of the
+last hour, per agent), never a scan of calls: it costs the same with 10 or 50,000 of them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import redis
+
+from routing.config import RoutingConfig
+from routing.stats_models import AgentFigures, Figures, LiveFigures, QueueFigures, SupervisorStats
+
+STATES = ("available", "reserved", "busy", "wrap_up", "break", "missed", "offline")
+# Signed in and able to take the queue's calls: what the expected wait divides by.
+STAFFED = frozenset({"available", "reserved", "busy", "wrap_up"})
+# The states whose time occupancy weighs; the router accumulates them as agents leave them.
+OCCUPANCY_STATES = ("available", "busy", "wrap_up")
+WINDOWS = (15, 30, 60)
+P = "{rt}:"
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _number(raw: Mapping[Any, Any], name: str) -> float:
+    value = raw.get(name.encode(), raw.get(name))
+    return float(_text(value)) if value is not None else 0.0
+
+
+@dataclass
+class Counters:
+    """One period's counters for a queue (or the sum of several)."""
+
+    offered: float = 0
+    answered: float = 0
+    answered_in_sl: float = 0
+    wait_answered: float = 0
+    abandoned: float = 0
+    abandoned_after_sl: float = 0
+    short_abandons: float = 0
+    longest_wait: float = 0
+    handled: float = 0
+    talk: float = 0
+    wrap_up: float = 0
+    missed_offers: float = 0
+
+    @classmethod
+    def of(cls, raw: Mapping[Any, Any]) -> Counters:
+        return cls(*(_number(raw, name) for name in _COUNTER_NAMES))
+
+    def add(self, other: Counters) -> None:
+        """Add `other` in place (the longest wait is the longer of the two)."""
+        for name in _SUMMED_NAMES:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.longest_wait = max(self.longest_wait, other.longest_wait)
+
+
+_COUNTER_NAMES = tuple(field.name for field in fields(Counters))
+_SUMMED_NAMES = tuple(name for name in _COUNTER_NAMES if name != "longest_wait")
+
+
+def total(items: Iterable[Counters]) -> Counters:
+    result = Counters()
+    for item in items:
+        result.add(item)
+    return result
+
+
+def _windows(by_minute: Sequence[Counters]) -> dict[int, Counters]:
+    """The rolling windows from minute buckets, newest first, in one pass."""
+    running, windows = Counters(), {}
+    for count, bucket in enumerate(by_minute, start=1):
+        running.add(bucket)
+        if count in WINDOWS:
+            windows[count] = total([running])
+    return windows
+
+
+@dataclass
+class StateTime:
+    """Seconds agents spent available, busy (talking) and in wrap-up."""
+
+    available: float = 0
+    busy: float = 0
+    wrap_up: float = 0
+
+    @classmethod
+    def of(cls, raw: Mapping[Any, Any]) -> StateTime:
+        return cls(**{name: _number(raw, name) for name in OCCUPANCY_STATES})
+
+    def __add__(self, other: StateTime) -> StateTime:
+        return StateTime(
+            self.available + other.available, self.busy + other.busy, self.wrap_up + other.wrap_up
+        )
+
+    def plus(self, state: str, seconds: float) -> StateTime:
+        if state not in OCCUPANCY_STATES or seconds <= 0:
+            return self
+        return self + StateTime(**{state: seconds})
+
+
+def _ratio(part: float, whole: float, digits: int = 4) -> float | None:
+    return round(part / whole, digits) if whole > 0 else None
+
+
+def figures(
+    counters: Counters, time_in_states: StateTime | None = None, callbacks: int | None = None
+) -> Figures:
+    """The definitions (README, "Live figures") applied to a period's counters."""
+    c = counters
+    worked = None
+    if time_in_states is not None:
+        work = time_in_states.busy + time_in_states.wrap_up
+        worked = _ratio(work, work + time_in_states.available)
+    return Figures(
+        offered=int(c.offered),
+        answered=int(c.answered),
+        abandoned=int(c.abandoned),
+        short_abandons=int(c.short_abandons),
+        answered_within_sl=int(c.answered_in_sl),
+        abandoned_after_sl=int(c.abandoned_after_sl),
+        handled=int(c.handled),
+        missed_offers=int(c.missed_offers),
+        service_level=_ratio(c.answered_in_sl, c.answered + c.abandoned_after_sl),
+        asa_seconds=_ratio(c.wait_answered, c.answered, 1),
+        aht_seconds=_ratio(c.talk + c.wrap_up, c.handled, 1),
+        abandon_rate=_ratio(c.abandoned, c.offered - c.short_abandons),
+        occupancy=worked,
+        longest_wait_seconds=round(c.longest_wait, 1),
+        talk_seconds=round(c.talk, 1),
+        wrap_up_seconds=round(c.wrap_up, 1),
+        callbacks_placed=callbacks,
+    )
+
+
+@dataclass(frozen=True)
+class Callbacks:
+    """From the CRM: callbacks due now, and placed today and in each rolling window."""
+
+    due: int
+    placed_today: int
+    placed_in_window: Mapping[int, int]
+
+
+@dataclass(frozen=True)
+class Periods:
+    """Today (bank-local) and the rolling windows, as of `now`."""
+
+    now: datetime
+    day: date
+    day_start: datetime
+    minute: int  # the current UTC epoch minute
+
+    @classmethod
+    def at(cls, now: datetime, zone: ZoneInfo) -> Periods:
+        day = now.astimezone(zone).date()
+        start = datetime.combine(day, time(0), zone).astimezone(UTC)
+        return cls(now=now, day=day, day_start=start, minute=int(now.timestamp() // 60))
+
+    @property
+    def day_key(self) -> str:
+        return self.day.strftime("%Y%m%d")
+
+    def window_start(self, minutes: int) -> datetime:
+        """A window is the current minute and the minutes before it, `minutes` in all."""
+        return datetime.fromtimestamp((self.minute - minutes + 1) * 60, UTC)
+
+    def starts(self) -> list[datetime]:
+        return [self.day_start, *(self.window_start(minutes) for minutes in WINDOWS)]
+
+
+@dataclass
+class _Agent:
+    agent_id: int
+    state: str
+    since: datetime | None
+    reason: str | None
+    skills: dict[str, int]
+    today: Counters
+
+    def time_since(self, start: datetime, now: datetime) -> float:
+        """Seconds of the current state inside [start, now]: not yet counted by the router."""
+        if self.since is None:
+            return 0.0
+        return max(0.0, (now - max(self.since, start)).total_seconds())
+
+
+class StatsReader:
+    """Reads the figures from the router's counters."""
+
+    def __init__(self, client: redis.Redis, config: RoutingConfig) -> None:
+        self._client = client
+        self._config = config
+        self._zone = ZoneInfo(config.timezone)
+
+    def periods(self, now: datetime) -> Periods:
+        return Periods.at(now, self._zone)
+
+    def day_counters(self, day: date) -> tuple[dict[str, Counters], StateTime]:
+        """One bank-local day's counters per queue, and the agents' time that day."""
+        key = day.strftime("%Y%m%d")
+        pipe = self._client.pipeline(transaction=False)
+        for queue in self._config.queues:
+            pipe.hgetall(f"{P}stats:day:{key}:{queue}")
+        pipe.hgetall(f"{P}stats:occ:day:{key}")
+        replies = pipe.execute()
+        names = list(self._config.queues)
+        queues = {queue: Counters.of(raw) for queue, raw in zip(names, replies[:-1], strict=True)}
+        return queues, StateTime.of(replies[-1])
+
+    def gauges(self, *, now: datetime) -> tuple[dict[str, tuple[int, float]], dict[str, int]]:
+        """The cheapest real-time read, for /metrics: per queue (waiting, longest wait), and
+        agents by state."""
+        pipe = self._client.pipeline(transaction=False)
+        for queue in self._config.queues:
+            pipe.zcard(f"{P}waiting:{queue}")
+            pipe.zrange(f"{P}waiting:{queue}", 0, 0, withscores=True)
+        for state in STATES:
+            pipe.scard(f"{P}agents:{state}")
+        replies = iter(pipe.execute())
+        waiting = {}
+        for queue in self._config.queues:
+            count, head = int(next(replies)), next(replies)
+            waiting[queue] = (count, _longest(head, now))
+        return waiting, {state: int(next(replies)) for state in STATES}
+
+    def read(self, *, now: datetime, callbacks: Callbacks | None = None) -> SupervisorStats:
+        periods = self.periods(now)
+        queues = list(self._config.queues)
+        minutes = [periods.minute - n for n in range(max(WINDOWS))]
+        pipe = self._client.pipeline(transaction=False)
+        for queue in queues:
+            pipe.zcard(f"{P}waiting:{queue}")
+            pipe.zrange(f"{P}waiting:{queue}", 0, 0, withscores=True)
+            pipe.hgetall(f"{P}stats:day:{periods.day_key}:{queue}")
+            for minute in minutes:
+                pipe.hgetall(f"{P}stats:min:{minute}:{queue}")
+        pipe.hgetall(f"{P}stats:occ:day:{periods.day_key}")
+        for minute in minutes:
+            pipe.hgetall(f"{P}stats:occ:min:{minute}")
+        for state in STATES:
+            pipe.smembers(f"{P}agents:{state}")
+        replies = iter(pipe.execute())
+
+        per_queue: dict[str, tuple[int, float, Counters, dict[int, Counters]]] = {}
+        for queue in queues:
+            waiting = int(next(replies))
+            longest = _longest(next(replies), now)
+            day = Counters.of(next(replies))
+            windows = _windows([Counters.of(next(replies)) for _ in minutes])
+            per_queue[queue] = (waiting, longest, day, windows)
+        time_today = StateTime.of(next(replies))
+        time_by_minute = [StateTime.of(next(replies)) for _ in minutes]
+        agent_ids = sorted({int(_text(i)) for _ in STATES for i in next(replies)})
+        agents = self._agents(agent_ids, periods)
+
+        time_in = {
+            "today": time_today,
+            **{str(n): total_time(time_by_minute[:n]) for n in WINDOWS},
+        }
+        starts = dict(zip(["today", *map(str, WINDOWS)], periods.starts(), strict=True))
+        for agent in agents:
+            for period, start in starts.items():
+                time_in[period] = time_in[period].plus(agent.state, agent.time_since(start, now))
+
+        queue_figures = []
+        for queue, (waiting, longest, day, windows) in per_queue.items():
+            skill = self._config.queues[queue].skill
+            skilled = [agent for agent in agents if skill in agent.skills]
+            queue_figures.append(
+                QueueFigures(
+                    queue=queue,
+                    **self._live(waiting, longest, day, windows, skilled, None, None),
+                )
+            )
+        overall = LiveFigures(
+            **self._live(
+                sum(item[0] for item in per_queue.values()),
+                max((item[1] for item in per_queue.values()), default=0.0),
+                total(item[2] for item in per_queue.values()),
+                {n: total(item[3][n] for item in per_queue.values()) for n in WINDOWS},
+                agents,
+                time_in,
+                callbacks,
+            )
+        )
+        return SupervisorStats(
+            generated_at=now,
+            day=periods.day,
+            service_level_seconds=self._config.service_level_seconds,
+            queues=queue_figures,
+            overall=overall,
+            agents=[_agent_figures(agent) for agent in agents],
+        )
+
+    def _live(
+        self,
+        waiting: int,
+        longest: float,
+        day: Counters,
+        windows: Mapping[int, Counters],
+        agents: Sequence[_Agent],
+        time_in: Mapping[str, StateTime] | None,
+        callbacks: Callbacks | None,
+    ) -> dict[str, Any]:
+        """One queue's (or every queue's) live figures, as the fields of `LiveFigures`."""
+        by_state = dict.fromkeys(STATES, 0)
+        for agent in agents:
+            by_state[agent.state] = by_state.get(agent.state, 0) + 1
+
+        def period(counters: Counters, key: str, placed: int | None) -> Figures:
+            return figures(counters, time_in[key] if time_in else None, placed)
+
+        return {
+            "waiting": waiting,
+            "longest_wait_seconds": round(longest, 1),
+            "expected_wait_seconds": expected_wait(waiting, by_state, windows[60], day),
+            "agents": by_state,
+            "callbacks_due": callbacks.due if callbacks else None,
+            "today": period(day, "today", callbacks.placed_today if callbacks else None),
+            **{
+                f"last_{n}_minutes": period(
+                    windows[n], str(n), callbacks.placed_in_window.get(n, 0) if callbacks else None
+                )
+                for n in WINDOWS
+            },
+        }
+
+    def _agents(self, agent_ids: list[int], periods: Periods) -> list[_Agent]:
+        pipe = self._client.pipeline(transaction=False)
+        for agent_id in agent_ids:
+            pipe.hmget(f"{P}agent:{agent_id}", ["state", "since", "reason", "skills"])
+            pipe.hgetall(f"{P}stats:agent:{periods.day_key}:{agent_id}")
+        replies = iter(pipe.execute())
+        agents = []
+        for agent_id in agent_ids:
+            state, since, reason, skills = (
+                _text(v) if v is not None else "" for v in next(replies)
+            )
+            agents.append(
+                _Agent(
+                    agent_id=agent_id,
+                    state=state or "offline",
+                    since=datetime.fromtimestamp(float(since), UTC) if since else None,
+                    reason=reason or None,
+                    skills=json.loads(skills) if skills else {},
+                    today=Counters.of(next(replies)),
+                )
+            )
+        return agents
+
+
+def _longest(head: Sequence[tuple[Any, float]], now: datetime) -> float:
+    """Seconds the head of a waiting set (scored by arrival) has waited; 0 for nobody."""
+    return max(now.timestamp() - float(head[0][1]), 0.0) if head else 0.0
+
+
+def total_time(items: Iterable[StateTime]) -> StateTime:
+    result = StateTime()
+    for item in items:
+        result = result + item
+    return result
+
+
+def expected_wait(
+    waiting: int, agents: Mapping[str, int], last_hour: Counters, today: Counters
+) -> float | None:
+    """(waiting + 1) × AHT / agents staffed: how long a caller joining now may wait, with the
+    AHT of the last hour (else of today); 0 when an agent is free and nobody waits; null when
+    nobody is staffed or no call has been handled yet."""
+    staffed = sum(agents.get(state, 0) for state in STAFFED)
+    if waiting == 0 and agents.get("available", 0) > 0:
+        return 0.0
+    aht = figures(last_hour).aht_seconds or figures(today).aht_seconds
+    if staffed == 0 or aht is None:
+        return None
+    return round((waiting + 1) * aht / staffed, 1)
+
+
+def _agent_figures(agent: _Agent) -> AgentFigures:
+    today = agent.today
+    return AgentFigures(
+        agent_id=agent.agent_id,
+        state=agent.state,
+        since=agent.since,
+        reason=agent.reason,
+        skills=agent.skills,
+        handled=int(today.handled),
+        talk_seconds=round(today.talk, 1),
+        wrap_up_seconds=round(today.wrap_up, 1),
+        missed_offers=int(today.missed_offers),
+        aht_seconds=_ratio(today.talk + today.wrap_up, today.handled, 1),
+    )

@@ -1,0 +1,80 @@
+"""The live figures' API schemas: what `GET /api/supervisor/stats` and the stream send."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+
+class Figures(BaseModel):
+    """Cumulative figures over a period (today, or the last N minutes); the README's
+    "Live figures" gives the definitions. Ratios and averages are null with nothing to divide."""
+
+    offered: int = Field(description="calls that entered a queue, short abandons included")
+    answered: int
+    abandoned: int = Field(description="callers who hung up waiting, short abandons excluded")
+    short_abandons: int = Field(description="callers who hung up within 5 s of entering")
+    answered_within_sl: int
+    abandoned_after_sl: int
+    handled: int = Field(description="calls whose talk ended")
+    missed_offers: int
+    service_level: float | None = Field(
+        description="answered within T / (answered + abandoned after T)"
+    )
+    asa_seconds: float | None = Field(description="queue wait of answered calls / answered")
+    aht_seconds: float | None = Field(description="(talk + wrap-up) / handled")
+    abandon_rate: float | None = Field(
+        description="abandoned / offered, both without short abandons"
+    )
+    occupancy: float | None = Field(
+        description="(talk + wrap-up) / (talk + wrap-up + available idle); overall only"
+    )
+    longest_wait_seconds: float = Field(description="of calls answered or abandoned")
+    talk_seconds: float
+    wrap_up_seconds: float
+    callbacks_placed: int | None = Field(description="callbacks owed to callers; overall only")
+
+
+class LiveFigures(BaseModel):
+    """Now and cumulative, for one queue or for all of them."""
+
+    waiting: int
+    longest_wait_seconds: float = Field(description="of the callers waiting now")
+    expected_wait_seconds: float | None = Field(
+        description="(waiting + 1) × AHT / agents staffed; 0 with a free agent and nobody waiting"
+    )
+    agents: dict[str, int] = Field(description="agents by state (with the queue's skill)")
+    callbacks_due: int | None = Field(description="callbacks whose time has come; overall only")
+    today: Figures
+    last_15_minutes: Figures
+    last_30_minutes: Figures
+    last_60_minutes: Figures
+
+
+class QueueFigures(LiveFigures):
+    queue: str
+
+
+class AgentFigures(BaseModel):
+    """One agent now and today."""
+
+    agent_id: int
+    state: str
+    since: datetime | None
+    reason: str | None
+    skills: dict[str, int]
+    handled: int
+    talk_seconds: float
+    wrap_up_seconds: float
+    missed_offers: int
+    aht_seconds: float | None
+
+
+class SupervisorStats(BaseModel):
+    generated_at: datetime
+    day: date = Field(description="today in the bank's time zone")
+    service_level_seconds: int
+    queues: list[QueueFigures]
+    overall: LiveFigures
+    agents: list[AgentFigures]
