@@ -134,16 +134,17 @@ def parse_routing(text: str, *, source: str) -> RoutingConfig:
 
 
 def routing_for(
-    path: Path, *, ring_timeout_seconds: int, wrap_up_seconds: int, timezone: str
+    path: Path, *, ring_timeout_seconds: int, wrap_up_seconds: int, timezone: str | None = None
 ) -> RoutingConfig:
-    """The routing file with the ring and wrap-up times and the time zone the settings give."""
-    return load_routing(path).model_copy(
-        update={
-            "ring_timeout_seconds": ring_timeout_seconds,
-            "wrap_up_seconds": wrap_up_seconds,
-            "timezone": timezone,
-        }
-    )
+    """The routing file with the ring and wrap-up times (and the bank's time zone, when given)
+    the settings give."""
+    update: dict[str, object] = {
+        "ring_timeout_seconds": ring_timeout_seconds,
+        "wrap_up_seconds": wrap_up_seconds,
+    }
+    if timezone is not None:
+        update["timezone"] = timezone
+    return load_routing(path).model_copy(update=update)
 
 
 def utc_offsets(timezone: str, *, start: datetime, days: int = 400) -> list[tuple[int, int]]:
