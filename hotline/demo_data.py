@@ -11,7 +11,7 @@ from crm import service as crm
 from crm.models import CustomerBase, Segment
 from hotline.db import session_scope
 from routing import service as routing
-from routing.models import AgentBase, AgentRole
+from routing.models import AgentCreate, AgentRole
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +29,25 @@ DEPARTMENTS = [
     ("compliance", "合规部", "Compliance"),
 ]
 AGENTS = [
-    ("陈静", {"cards": 8, "transactions": 6, "general": 5}, ["zh", "en"], AgentRole.agent),
-    ("刘洋", {"accounts": 7, "loans": 6, "general": 5}, ["zh"], AgentRole.agent),
-    ("Sarah Lin", {"complaints": 8, "cards": 5, "general": 6}, ["en", "zh"], AgentRole.agent),
-    ("赵磊", {"complaints": 9, "general": 8}, ["zh"], AgentRole.supervisor),
+    (
+        "陈静",
+        "chenjing",
+        {"cards": 8, "transactions": 6, "general": 5},
+        ["zh", "en"],
+        AgentRole.agent,
+    ),
+    ("刘洋", "liuyang", {"accounts": 7, "loans": 6, "general": 5}, ["zh"], AgentRole.agent),
+    (
+        "Sarah Lin",
+        "sarah",
+        {"complaints": 8, "cards": 5, "general": 6},
+        ["en", "zh"],
+        AgentRole.agent,
+    ),
+    ("赵磊", "zhaolei", {"complaints": 9, "general": 8}, ["zh"], AgentRole.supervisor),
 ]
+# The demo bank's one password, so people can sign in and try the console; demo data only.
+DEMO_PASSWORD = "hotline-demo-2026"
 
 
 def load_demo_data(engine: Engine, *, now: datetime, only_if_empty: bool) -> bool:
@@ -57,12 +71,14 @@ def load_demo_data(engine: Engine, *, now: datetime, only_if_empty: bool) -> boo
             code: crm.create_department(session=session, code=code, name_zh=zh, name_en=en)
             for code, zh, en in DEPARTMENTS
         }
-        for name, skills, languages, role in AGENTS:
+        for name, login, skills, languages, role in AGENTS:
             # Demo agents start offline: nobody is taking calls until they sign in.
             routing.create_agent(
                 session=session,
-                data=AgentBase(
+                data=AgentCreate(
                     name=name,
+                    login=login,
+                    password=DEMO_PASSWORD,
                     skills=skills,
                     languages=languages,
                     role=role,

@@ -5,7 +5,8 @@ from sqlmodel import Session
 
 from crm import service as crm
 from hotline.clock import FrozenClock
-from hotline.demo_data import CUSTOMERS, load_demo_data
+from hotline.auth import verify_password
+from hotline.demo_data import CUSTOMERS, DEMO_PASSWORD, load_demo_data
 from routing import service as routing
 from routing.models import AgentState
 
@@ -19,3 +20,12 @@ def test_demo_bank_loads_once_on_an_empty_database(engine: Engine, clock: Frozen
         assert agents and all(agent.state == AgentState.offline for agent in agents)
         vip = crm.find_caller(session=session, number="+8613800138000")
         assert vip is not None and vip.segment == "vip"
+
+
+def test_demo_agents_can_sign_in(engine: Engine, clock: FrozenClock) -> None:
+    load_demo_data(engine, now=clock.now(), only_if_empty=True)
+    with Session(engine) as session:
+        supervisor = routing.find_agent_by_login(session=session, login="zhaolei")
+        assert supervisor is not None and supervisor.password_hash is not None
+        assert verify_password(DEMO_PASSWORD, supervisor.password_hash)
+        assert supervisor.role == "supervisor"
