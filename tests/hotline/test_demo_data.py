@@ -4,8 +4,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from crm import service as crm
-from hotline.clock import FrozenClock
 from hotline.auth import verify_password
+from hotline.clock import FrozenClock
 from hotline.demo_data import CUSTOMERS, DEMO_PASSWORD, load_demo_data
 from routing import service as routing
 from routing.models import AgentState
