@@ -25,7 +25,8 @@ from hotline.errors import ERROR_RESPONSES, NotFound, Unauthorized
 from hotline.jobs import QUEUE_NAMES
 from hotline.metrics import WebhookTimings
 from routing.engine import SyncRouter
-from routing.stats import WINDOWS, Callbacks, StatsReader
+from routing.stats import Callbacks, StatsReader
+from routing.stats_figures import WINDOWS
 from routing.stats_models import SupervisorStats
 
 router = APIRouter(tags=["live figures"], responses=ERROR_RESPONSES)

@@ -12,7 +12,8 @@ from datetime import date, datetime, timedelta
 from sqlmodel import Session, select
 
 from routing.models import DailyFigures
-from routing.stats import StatsReader, total
+from routing.stats import StatsReader
+from routing.stats_figures import total
 
 OVERALL = "*"
 
