@@ -30,6 +30,7 @@ from routing import access as routing_access
 from routing import access_api as routing_access_api
 from routing import api as routing_api
 from routing import stats_api as routing_stats_api
+from routing import supervisor_api as routing_supervisor_api
 from routing.config import routing_for
 from routing.dispatch import Dispatch
 from routing.engine import Router, SyncRouter
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(routing_access_api.router)
     app.include_router(routing_api.router)
     app.include_router(routing_stats_api.router)
+    app.include_router(routing_supervisor_api.router)
     app.state.webhook_timings = WebhookTimings()
     app.add_middleware(WebhookTimer, timings=app.state.webhook_timings)
     return app

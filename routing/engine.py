@@ -309,6 +309,16 @@ class SyncRouter:
         reply = self._run(["agent_away", _t(now), str(agent_id), state, reason, actor])
         return AgentOutcome.parse(reply)
 
+    def move(
+        self, *, call_sid: str, queue: str | None, priority: int | None, now: datetime
+    ) -> Placement:
+        """Move a waiting caller to another queue and/or priority, keeping their arrival time."""
+        credit = self.config.credit(priority) if priority is not None else 0
+        reply = self._run(
+            ["move", _t(now), call_sid, queue or "", str(priority or ""), str(credit)]
+        )
+        return Placement.parse(reply)
+
     def tick(self, *, now: datetime) -> tuple[int, list[tuple[str, int]]]:
         """Fire due timers; (how many, offers to push as (call, agent))."""
         reply = self._run(["tick", _t(now)])

@@ -148,6 +148,31 @@ if op == 'call_gone' then
   return { 'gone', '', '' }
 end
 
+if op == 'move' then
+  -- now, sid, new home queue ('' keeps it), new priority ('' keeps it), that priority's credit:
+  -- a supervisor moves a waiting caller or raises their priority; the arrival time (their
+  -- wait) is kept, so they lose nothing by being moved.
+  local sid, home, priority, credit = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+  local call = hgetall(call_key(sid))
+  if call == nil or call.state ~= 'waiting' then return { 'not_waiting', '', '', -1 } end
+  if home ~= '' and QUEUES[home] == nil then return redis.error_reply('unknown queue ' .. home) end
+  redis.call('ZREM', call.wait_key, sid)
+  stats.not_waiting(call.queue, sid)
+  if home ~= '' then call.home = home end
+  if priority ~= '' then
+    call.priority = priority
+    call.score = tonumber(call.enq) - tonumber(credit)
+  end
+  redis.call('HSET', call_key(sid), 'home', call.home, 'priority', call.priority,
+    'score', call.score)
+  event('call_moved', 'call', sid, 'queue', call.home, 'priority', call.priority, 'at', NOW)
+  enqueue_waiting(sid, call, NOW)
+  local agent = match_call(sid, call, NOW)
+  if agent then return { 'offered', agent, call.queue, -1, contact_of(agent), NOW_S } end
+  return { 'waiting', '', call.queue,
+    next_step_in(call.queue, tonumber(call.step), NOW - tonumber(call.enq)) }
+end
+
 if op == 'tick' then
   -- now: fire the timers that are due. Returns how many fired, then (call, agent) pairs for
   -- offers made to callers who wait in a Twilio queue and must be pushed out to their agent.
