@@ -88,6 +88,9 @@ class Settings(BaseSettings):
 
     ivr_menu_path: Path = Path(__file__).resolve().parents[1] / "ivr" / "menus" / "bank.yaml"
     ivr_session_ttl_seconds: int = 6 * 3600
+    # No call lasts longer; one older with no end reported is logged as ended (its last status
+    # callback was lost). Must stay below the session TTL.
+    max_call_seconds: int = Field(4 * 3600, ge=600)
     hold_music_url: str = (
         "http://com.twilio.sounds.music.s3.amazonaws.com/MARKOVICHAMP-Borghestral.mp3"
     )

@@ -14,8 +14,17 @@ from hotline.db import session_scope
 from hotline.jobs import job_id, services
 from hotline.phone import to_e164
 from ivr.menu import Menu, load_menu
-from ivr.session import ENDED_CALLS, ENDED_CALLS_TAKEN, CallState, load_sync, mark_logged
+from ivr.session import (
+    ENDED_CALLS,
+    ENDED_CALLS_TAKEN,
+    CallState,
+    close_forgotten,
+    forgotten_calls,
+    load_sync,
+    mark_logged,
+)
 from recordings import service as recordings
+from routing import jobs as routing_jobs
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +96,21 @@ def finalise_call(call_sid: str) -> str | None:
     return disposition
 
 
+def close_forgotten_calls(limit: int = 100) -> int:
+    """Calls older than the longest call with no end reported: Twilio's last status callback was
+    lost. End them now (routing lets go of them too) so they are logged, never silently lost."""
+    svc = services()
+    now = svc.clock.now()
+    cutoff = now.timestamp() - svc.settings.max_call_seconds
+    closed = 0
+    for call_sid in forgotten_calls(svc.redis, started_before=cutoff, limit=limit):
+        if close_forgotten(svc.redis, call_sid, now=now):
+            routing_jobs.router().call_gone(call_sid=call_sid, now=now)
+            log.warning("call %s never reported its end; logging it as ended now", call_sid)
+            closed += 1
+    return closed
+
+
 def log_ended_calls(limit: int = 500) -> int:
     """Write every call that ended to its ticket; on a database failure keep the rest for later."""
     svc = services()
@@ -94,6 +118,7 @@ def log_ended_calls(limit: int = 500) -> int:
         return 0  # another worker is at it
     logged = 0
     try:
+        close_forgotten_calls()
         # Calls a crashed run had taken but not logged go back in line first.
         while svc.redis.rpoplpush(ENDED_CALLS_TAKEN, ENDED_CALLS) is not None:
             pass

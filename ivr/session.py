@@ -60,6 +60,9 @@ return 1
 # down the calls simply wait here until it is back.
 ENDED_CALLS = "ivr:ended"
 ENDED_CALLS_TAKEN = "ivr:ended:taken"
+# Every call not yet on its ticket, by start time: a call whose last status callback never came
+# is found here and logged anyway.
+OPEN_CALLS = "ivr:open"
 
 
 def session_key(call_sid: str) -> str:
@@ -154,7 +157,11 @@ class SessionStore:
     async def start(self, call_sid: str, fields: dict[str, Any], answer: str) -> str | None:
         """Create the call's session; for a repeated first request, the first answer."""
         args: list[str | int] = [self._ttl, *_flatten({**fields, "step": 1, "r:0": answer})]
-        previous = await self._start(keys=[session_key(call_sid)], args=args)
+        started: datetime = fields["started_at"]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            await self._start(keys=[session_key(call_sid)], args=args, client=pipe)
+            pipe.zadd(OPEN_CALLS, {call_sid: started.timestamp()}, nx=True)
+            previous, _ = await pipe.execute()
         return previous if isinstance(previous, str) and previous else None
 
     async def load(self, call_sid: str) -> CallState | None:
@@ -221,4 +228,24 @@ def mark_logged(client: redis.Redis, call_sid: str, *, keep_seconds: int) -> Non
     pipe = client.pipeline()
     pipe.hset(key, "logged", "1")
     pipe.expire(key, keep_seconds)
+    pipe.zrem(OPEN_CALLS, call_sid)
     pipe.execute()
+
+
+def forgotten_calls(client: redis.Redis, *, started_before: float, limit: int) -> list[str]:
+    """Calls started before `started_before` (epoch) and still not on their tickets."""
+    raw = client.zrangebyscore(OPEN_CALLS, "-inf", started_before, start=0, num=limit)
+    return [item.decode() if isinstance(item, bytes) else str(item) for item in raw]
+
+
+def close_forgotten(client: redis.Redis, call_sid: str, *, now: datetime) -> bool:
+    """Mark a call whose end never reached us as ended now; True if this closed it."""
+    key = session_key(call_sid)
+    if not client.exists(key):
+        client.zrem(OPEN_CALLS, call_sid)  # its session expired: nothing left to log
+        return False
+    if not client.hsetnx(key, "ended", "1"):
+        return False
+    client.hset(key, mapping={"ended_at": repr(now.timestamp()), "twilio_status": "unknown"})
+    client.lpush(ENDED_CALLS, call_sid)
+    return True

@@ -11,6 +11,7 @@ from crm.models import CallLog
 from hotline.clock import FrozenClock
 from ivr import jobs
 from ivr.session import ENDED_CALLS, ENDED_CALLS_TAKEN
+from routing import jobs as routing_jobs
 from tests.conftest import Twilio
 from tests.ivr.caller import Caller
 
@@ -57,3 +58,22 @@ def test_calls_a_crashed_logger_had_taken_go_back_in_line(
     redis_client.rpoplpush(ENDED_CALLS, ENDED_CALLS_TAKEN)
     assert jobs.log_ended_calls() == 1
     assert logged(engine) == 1 and redis_client.llen(ENDED_CALLS_TAKEN) == 0
+
+
+def test_a_call_whose_end_never_came_is_logged_after_the_longest_call(
+    twilio: Twilio, clock: FrozenClock, engine: Engine, redis_client: redis.Redis
+) -> None:
+    caller = Caller(twilio, clock, "+8613612345678")
+    caller.dial()
+    assert caller.press("1").enqueued() == "cards"
+    # Twilio's final status callback is lost. Within the longest call's time nothing happens.
+    clock.advance(3 * 3600)
+    assert jobs.log_ended_calls() == 0
+    clock.advance(3600 + 1)  # HOTLINE_MAX_CALL_SECONDS is 4 hours
+    assert jobs.log_ended_calls() == 1
+    with Session(engine) as session:
+        log = session.exec(select(CallLog)).one()
+    assert log.call_sid == caller.sid and log.twilio_status == "unknown"
+    assert routing_jobs.router().call_state(caller.sid)["state"] == "gone"
+    assert jobs.log_ended_calls() == 0  # once
+    assert redis_client.zcard("ivr:open") == 0
