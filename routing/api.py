@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlmodel import Session
 
 from hotline.auth import Admin, CurrentAgent, Principal, Supervisor
-from hotline.deps import ClockDep, ServicesDep, SessionDep, SettingsDep
+from hotline.deps import ClockDep, SessionDep, SettingsDep
 from hotline.errors import ERROR_RESPONSES, Forbidden, NotFound
 from routing import service
 from routing.engine import SyncRouter
@@ -96,7 +96,6 @@ def update_agent(
     data: AgentUpdate,
     session: SessionDep,
     clock: ClockDep,
-    services: ServicesDep,
     routing: RouterDep,
     principal: CurrentAgent,
 ) -> AgentPublic:
@@ -113,7 +112,6 @@ def update_agent(
         # New skills or languages take effect in matching at once.
         service.apply_to_router(
             router=routing,
-            jobs_redis=services.redis,
             agent=agent,
             now=clock.now(),
             actor=principal.actor,
@@ -126,7 +124,6 @@ def deactivate_agent(
     agent_id: AgentId,
     session: SessionDep,
     clock: ClockDep,
-    services: ServicesDep,
     routing: RouterDep,
     admin: Admin,
 ) -> Response:
@@ -137,9 +134,7 @@ def deactivate_agent(
     agent = service.deactivate_agent(
         session=session, agent_id=agent_id, now=clock.now(), actor=admin.actor
     )
-    service.apply_to_router(
-        router=routing, jobs_redis=services.redis, agent=agent, now=clock.now(), actor=admin.actor
-    )
+    service.apply_to_router(router=routing, agent=agent, now=clock.now(), actor=admin.actor)
     return Response(status_code=204)
 
 
@@ -157,7 +152,6 @@ def set_state(
     data: AgentStateUpdate,
     session: SessionDep,
     clock: ClockDep,
-    services: ServicesDep,
     routing: RouterDep,
     principal: CurrentAgent,
 ) -> AgentPublic:
@@ -175,7 +169,6 @@ def set_state(
     # The router holds the truth about calls; if it refuses, the request rolls back.
     service.apply_to_router(
         router=routing,
-        jobs_redis=services.redis,
         agent=agent,
         now=clock.now(),
         actor=principal.actor,

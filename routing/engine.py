@@ -223,9 +223,6 @@ class Router:
         )  # fmt: skip
         return Placement.parse(await self._run(args))
 
-    async def escalate(self, *, call_sid: str, now: datetime) -> Placement:
-        return Placement.parse(await self._run(["escalate", _t(now), call_sid]))
-
     async def offer_result(
         self, *, call_sid: str, agent_id: int, outcome: str, now: datetime
     ) -> Placement:
@@ -268,6 +265,11 @@ class SyncRouter:
 
     def configure(self) -> None:
         self._script(keys=[], args=_configure_args(self.config))
+
+    @property
+    def connection(self) -> redis.Redis:
+        """Its Redis client, which RQ can use too (the same server holds the jobs)."""
+        return self._client
 
     def arrive(
         self,

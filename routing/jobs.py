@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 
 import redis
 from rq import Queue
 
+from hotline.context import Services
 from hotline.db import session_scope
 from hotline.jobs import job_id, services
 from routing.config import routing_for
@@ -27,21 +27,23 @@ log = logging.getLogger(__name__)
 QUEUE = "default"
 
 
-@lru_cache(maxsize=1)
-def _router_for(redis_id: int) -> SyncRouter:
-    svc = services()
-    settings = svc.settings
-    config = routing_for(
-        settings.routing_path,
-        ring_timeout_seconds=settings.ring_timeout_seconds,
-        wrap_up_seconds=settings.wrapup_seconds,
-        timezone=settings.timezone,
-    )
-    return SyncRouter(svc.redis, config)
+_router: tuple[Services, SyncRouter] | None = None
 
 
 def router() -> SyncRouter:
-    return _router_for(id(services().redis))
+    """The router on this process's services, built once per set of services."""
+    global _router
+    svc = services()
+    if _router is None or _router[0] is not svc:
+        settings = svc.settings
+        config = routing_for(
+            settings.routing_path,
+            ring_timeout_seconds=settings.ring_timeout_seconds,
+            wrap_up_seconds=settings.wrapup_seconds,
+            timezone=settings.timezone,
+        )
+        _router = (svc, SyncRouter(svc.redis, config))
+    return _router[1]
 
 
 def _queue(connection: redis.Redis) -> Queue:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import redis
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from twilio.jwt.access_token import AccessToken
@@ -273,9 +272,7 @@ def profile_of(agent: Agent) -> AgentProfile:
     )
 
 
-def apply_to_router(
-    *, router: SyncRouter, jobs_redis: redis.Redis, agent: Agent, now: datetime, actor: str
-) -> None:
+def apply_to_router(*, router: SyncRouter, agent: Agent, now: datetime, actor: str) -> None:
     """Make the router agree with the state a person chose; refused while the agent is on a call.
 
     Available: the agent joins matching at once and may be offered a waiting caller, who is
@@ -302,4 +299,4 @@ def apply_to_router(
             allowed=[],
         )
     if outcome.offered_call:
-        jobs.schedule_push(jobs_redis, outcome.offered_call, agent.id)
+        jobs.schedule_push(router.connection, outcome.offered_call, agent.id)

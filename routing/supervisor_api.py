@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field, model_validator
 
 from hotline.auth import Supervisor
-from hotline.deps import ClockDep, ServicesDep
+from hotline.deps import ClockDep
 from hotline.errors import ERROR_RESPONSES, Conflict, HotlineError
 from routing import jobs
 from routing.api import RouterDep
@@ -48,7 +48,6 @@ def move_waiting_call(
     call_sid: CallSid,
     move: CallMove,
     routing: RouterDep,
-    services: ServicesDep,
     clock: ClockDep,
     _: Supervisor,
 ) -> CallPlacement:
@@ -63,7 +62,7 @@ def move_waiting_call(
     if placement.state == "not_waiting":
         raise Conflict("that caller is not waiting in a queue (answered, ringing or gone)")
     if placement.state == "offered" and placement.agent_id is not None:
-        jobs.schedule_push(services.redis, call_sid, placement.agent_id)
+        jobs.schedule_push(routing.connection, call_sid, placement.agent_id)
     return CallPlacement(
         call_sid=call_sid, state=placement.state, queue=placement.queue, agent_id=placement.agent_id
     )
