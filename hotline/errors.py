@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from redis.exceptions import RedisError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -52,6 +55,8 @@ class TooManyRequests(HotlineError):
     error = "too_many_requests"
 
 
+log = logging.getLogger(__name__)
+
 _HTTP_ERROR_NAMES = {
     400: "bad_request",
     401: "unauthorized",
@@ -63,6 +68,7 @@ _HTTP_ERROR_NAMES = {
     415: "unsupported_media_type",
     422: "validation_error",
     429: "too_many_requests",
+    503: "service_unavailable",
 }
 
 # Declared on routers so the OpenAPI document shows the error shape.
@@ -104,6 +110,15 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         return _body(422, "validation_error", detail)
 
+    async def backend_down(_: Request, exc: Exception) -> JSONResponse:
+        # Redis or the database not answering: a clear, retryable answer in the usual shape.
+        log.warning("backend unavailable: %s", type(exc).__name__)
+        response = _body(503, "service_unavailable", "a backing service is not answering; retry")
+        response.headers["Retry-After"] = "5"
+        return response
+
     app.add_exception_handler(HotlineError, hotline_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    for unavailable in (RedisError, OperationalError):
+        app.add_exception_handler(unavailable, backend_down)

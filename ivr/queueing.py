@@ -103,8 +103,11 @@ async def answer_queue_result(
     await ivr.store.update(call_sid, fields, only_new=True)
     if result == "leave":
         offer = await ivr.dispatch.current_offer(call_sid)
+        if offer is not None:
+            return _next(ivr, offer, lang, offer.queue)
+        # The offer went away meanwhile: back into the queue the caller was in.
         state = await ivr.store.load(call_sid)
-        return _next(ivr, offer, lang, state.get("queue") or "" if state else "")
+        return _next(ivr, None, lang, state.get("queue") or "" if state else "")
     if result in QUEUE_DONE:
         if result == "hangup":
             await ivr.dispatch.call_ended(call_sid=call_sid, now=ivr.clock.now())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+import redis
 from rq import Queue
 from sqlalchemy import Engine
 
@@ -11,6 +13,7 @@ from hotline.auth import Role
 from hotline.clock import FrozenClock
 from hotline.db import session_scope
 from routing import jobs
+from routing.engine import SyncRouter
 from tests.conftest import Twilio
 from tests.ivr.caller import Caller
 from tests.routing.staff import add_staff
@@ -156,3 +159,23 @@ def test_a_caller_with_an_open_case_gets_the_agent_who_last_handled_it(
     assert dial is not None and (dial.find("Client").text or "").endswith(
         str(second_agent.agent_id)
     )  # type: ignore[union-attr]
+
+
+def test_redis_away_is_a_503_in_the_error_shape(
+    twilio: Twilio, clock: FrozenClock, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    me = add_staff(engine, clock, name="陈静")
+
+    def away(*args: object, **kwargs: object) -> None:
+        raise redis.ConnectionError("Redis is restarting")
+
+    monkeypatch.setattr(SyncRouter, "agent_ready", away)
+    response = twilio.client.put(
+        f"/api/agents/{me.agent_id}/state", json={"state": "available"}, headers=me.headers
+    )
+    assert response.status_code == 503
+    assert response.json()["error"] == "service_unavailable"
+    assert response.headers["Retry-After"] == "5"
+    # The request rolled back: the agent's record did not change either.
+    history = twilio.client.get(f"/api/agents/{me.agent_id}/state-history", headers=me.headers)
+    assert history.json() == []
