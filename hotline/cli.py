@@ -65,18 +65,21 @@ def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from rq import SimpleWorker, Worker
 
+    from hotline.chains import ChainKeeper
     from hotline.jobs import QUEUE_NAMES
     from hotline.probes import WORKER_TTL_SECONDS
     from hotline.redis import sync_client
-    from ivr.jobs import start_call_logger
-    from routing.jobs import start_heartbeat
+    from ivr.jobs import CALL_LOGGER
+    from routing.jobs import HEARTBEAT
 
     if settings.redis_url is None:
         print("HOTLINE_REDIS_URL is not set; `hotline serve` runs a worker with an embedded Redis")
         return 2
     connection = sync_client(settings.redis_url)
-    start_heartbeat(connection)
-    start_call_logger(connection)
+    # Started now, and again by the keeper whenever one dies (a Redis outage breaks them).
+    keeper = ChainKeeper(connection, [HEARTBEAT, CALL_LOGGER])
+    keeper.check()
+    keeper.start()
     # The router's heartbeat runs every second; its routine lines would drown the log.
     for name in ("rq.worker", "rq.queue", "rq.scheduler"):
         logging.getLogger(name).addFilter(_QuietHeartbeat())
