@@ -16,8 +16,12 @@ from rq import Queue
 from hotline.context import Services
 from hotline.db import session_scope
 from hotline.jobs import job_id, services
+from routing import history
+from routing.alert_watch import AlertChanges, check_alerts
+from routing.alerts import AlertRules, load_messages
 from routing.config import routing_for
 from routing.engine import SyncRouter
+from routing.floor import read_floor
 from routing.stats import StatsReader
 from routing.stats_history import save_recent_days
 from routing.twiml import CONNECT_URL
@@ -101,6 +105,7 @@ def heartbeat() -> int:
     svc = services()
     try:
         fired = tick()
+        watch_floor()
         _record_agent_states()
         save_figures()
         return fired
@@ -125,6 +130,24 @@ def tick() -> int:
         fired_total += fired
         if fired < 200:
             return fired_total
+
+
+# --- alerts and the charts' history, from one cheap read of the floor ------------------------
+
+
+def watch_floor() -> AlertChanges:
+    """This minute's history sample, and alerts raised and cleared as the rules say."""
+    svc = services()
+    config = router().config
+    floor = read_floor(svc.redis, config, svc.clock.now())
+    history.sample(svc.redis, floor)
+    return check_alerts(
+        client=svc.redis,
+        engine=svc.engine,
+        floor=floor,
+        rules=AlertRules.of(svc.settings, config),
+        messages=load_messages(),
+    )
 
 
 # --- the live figures' history ---------------------------------------------------------------
