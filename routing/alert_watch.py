@@ -5,7 +5,8 @@ are remembered in a Redis hash (key → alert id), so a quiet second touches no 
 database is written only when something starts or ends. Several workers may run the
 heartbeat: a lock keeps them from evaluating at the same moment, and the alert table's unique
 `open_key` lets only one alert per condition exist even if two raise it at once. The hash is
-rebuilt from the database once a minute, so a lost hash leaves no alert uncleared.
+rebuilt from the database once a minute (by the clock), so a lost hash leaves no alert
+uncleared.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ log = logging.getLogger(__name__)
 HOLDING = "{rt}:alerts:holding"
 CHECKING = "{rt}:alerts:checking"
 REBUILT = "{rt}:alerts:rebuilt"
-REBUILD_EVERY_SECONDS = 60
 
 
 @dataclass
@@ -52,7 +52,9 @@ def check_alerts(
     if not client.set(CHECKING, 1, nx=True, ex=10):
         return changes  # another worker is at it this second
     try:
-        if client.set(REBUILT, 1, nx=True, ex=REBUILD_EVERY_SECONDS):
+        # Once a minute of the clock's, whichever worker comes first (the old minute back).
+        minute = str(floor.minute)
+        if as_text(client.set(REBUILT, minute, get=True, ex=3600) or b"") != minute:
             _rebuild(client, engine)
         holding = {as_text(key): int(value) for key, value in client.hgetall(HOLDING).items()}
         now_held = {condition.key: condition for condition in alerts.conditions(floor, rules)}
