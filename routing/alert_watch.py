@@ -2,9 +2,9 @@
 
 Each second the rules run on the floor (routing/floor.py, Redis only). The conditions holding
 are remembered in a Redis hash (key → alert id), so a quiet second touches no database; the
-database is written only when something starts or ends. Several workers may run the
+database is read and written only when something starts or ends. Several workers may run the
 heartbeat: a lock keeps them from evaluating at the same moment, and the alert table's unique
-`open_key` lets only one alert per condition exist even if two raise it at once. The hash is
+`open_key` keeps one open alert per kind and queue even if two raise it at once. The hash is
 rebuilt from the database once a minute (by the clock), so a lost hash leaves no alert
 uncleared.
 """
@@ -84,20 +84,19 @@ def _raise(
 ) -> AlertPublic | None:
     try:
         with session_scope(engine) as session:
-            alert = alerts.raise_alert(
+            alert, raised = alerts.raise_alert(
                 session=session, condition=condition, messages=messages, now=now
             )
-            raised = alerts.public(alert)
+            public = alerts.public(alert)
     except IntegrityError:
-        # Raised already by another heartbeat: remember it, announce nothing.
-        with session_scope(engine) as session:
-            existing = alerts.raised_for(session=session, key=condition.key)
-        if existing is not None and existing.id is not None:
-            client.hset(HOLDING, condition.key, existing.id)
+        # Another heartbeat raised it this very moment and announces it; the next second
+        # finds it holding.
         return None
+    client.hset(HOLDING, condition.key, public.id)
+    if not raised:
+        return None  # holding already: raised by a heartbeat that did not note it here
     log.info("alert raised: %s", condition.key)
-    client.hset(HOLDING, condition.key, raised.id)
-    return raised
+    return public
 
 
 def _clear(

@@ -2,8 +2,10 @@
 
 An alert is raised once when its condition starts, cleared (`cleared_at`) when the condition
 ends, and stays **open** until a supervisor acknowledges it — cleared or not, so nothing that
-happened while nobody looked slips off the wallboard. A new occurrence after clearing is a new
-alert. The rules (README, "Alerts"):
+happened while nobody looked slips off the wallboard. There is at most one open alert per kind
+and queue: a condition that returns before anyone acknowledged its alert raises that alert
+again (not cleared any more, the new figures); after the acknowledgement it is a new alert.
+The rules (README, "Alerts"):
 
 - `service_level`: a queue's SL over the last 15 minutes below its target, once enough calls
   count in it (answered, or abandoned after T) for the rate to mean something;
@@ -147,32 +149,40 @@ def public(alert: Alert) -> AlertPublic:
 
 def raise_alert(
     *, session: Session, condition: Condition, messages: AlertMessages, now: datetime
-) -> Alert:
-    """A new alert for a condition; the flush fails (IntegrityError) if one is raised already."""
+) -> tuple[Alert, bool]:
+    """The alert for a condition that holds: (the alert, whether this call raised it).
+
+    One already holding (acknowledged or not) stays as it is; an open one that had cleared is
+    raised again with the new figures; else a new one, whose flush fails (IntegrityError) if
+    another heartbeat raised it at the same moment."""
+    holding = session.exec(
+        select(Alert).where(
+            Alert.kind == condition.kind,
+            Alert.queue == condition.queue,
+            col(Alert.cleared_at).is_(None),
+        )
+    ).first()
+    if holding is not None:
+        return holding, False
     zh, en = messages.render(condition)
-    alert = Alert(
-        kind=condition.kind,
-        queue=condition.queue,
-        raised_at=now,
-        message_zh=zh,
-        message_en=en,
-        details=condition.details,
-        open_key=condition.key,
-    )
+    alert = session.exec(select(Alert).where(Alert.open_key == condition.key)).first()
+    if alert is None:
+        alert = Alert(kind=condition.kind, queue=condition.queue, raised_at=now,
+                      message_zh=zh, message_en=en, open_key=condition.key)  # fmt: skip
+    alert.cleared_at = None
+    alert.message_zh, alert.message_en = zh, en
+    alert.details = condition.details
     session.add(alert)
     session.flush()
-    return alert
-
-
-def raised_for(*, session: Session, key: str) -> Alert | None:
-    """The alert raised for a condition that still holds."""
-    return session.exec(select(Alert).where(Alert.open_key == key)).first()
+    return alert, True
 
 
 def holding_keys(*, session: Session) -> dict[str, int]:
-    """Conditions still holding, by their alerts' ids."""
-    rows = session.exec(select(Alert.open_key, Alert.id).where(col(Alert.open_key).is_not(None)))
-    return {key: alert_id for key, alert_id in rows if key is not None and alert_id is not None}
+    """The alerts whose condition still holds, by "<kind>:<queue>"."""
+    rows = session.exec(
+        select(Alert.kind, Alert.queue, Alert.id).where(col(Alert.cleared_at).is_(None))
+    )
+    return {f"{kind}:{queue}": alert_id for kind, queue, alert_id in rows if alert_id is not None}
 
 
 def clear_alert(*, session: Session, alert_id: int, now: datetime) -> Alert | None:
@@ -180,7 +190,7 @@ def clear_alert(*, session: Session, alert_id: int, now: datetime) -> Alert | No
     result = session.exec(
         update(Alert)
         .where(col(Alert.id) == alert_id, col(Alert.cleared_at).is_(None))
-        .values(cleared_at=now, open_key=None)
+        .values(cleared_at=now)
     )
     if result.rowcount == 0:
         return None
@@ -190,11 +200,12 @@ def clear_alert(*, session: Session, alert_id: int, now: datetime) -> Alert | No
 def acknowledge(
     *, session: Session, alert_id: int, agent_id: int | None, now: datetime
 ) -> tuple[Alert | None, bool]:
-    """(the alert, whether this call acknowledged it); a second acknowledgement keeps the first."""
+    """(the alert, whether this call acknowledged it); a second acknowledgement keeps the first.
+    Acknowledged, it is closed: the condition starting again later raises a new alert."""
     result = session.exec(
         update(Alert)
         .where(col(Alert.id) == alert_id, col(Alert.acknowledged_at).is_(None))
-        .values(acknowledged_at=now, acknowledged_by=agent_id)
+        .values(acknowledged_at=now, acknowledged_by=agent_id, open_key=None)
     )
     return session.get(Alert, alert_id, populate_existing=True), result.rowcount > 0
 

@@ -101,13 +101,14 @@ def start_heartbeat(connection: redis.Redis) -> bool:
 
 
 def heartbeat() -> int:
-    """Fire the router's due timers and record its agent state changes; again in a second."""
+    """Fire the router's due timers, record its agent state changes, keep the history and run
+    the alert rules; again in a second."""
     svc = services()
     try:
         fired = tick()
-        watch_floor()
         _record_agent_states()
         save_figures()
+        watch_floor()
         return fired
     finally:
         svc.redis.set(HEARTBEAT_CHAIN, 1, ex=HEARTBEAT_SECONDS * 30)

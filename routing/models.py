@@ -244,7 +244,8 @@ class AlertBase(SQLModel):
     kind: AlertKind = Field(sa_type=String(32))
     queue: str = Field(max_length=64)
     raised_at: datetime = Field(sa_type=UTCDateTime, index=True)
-    cleared_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set when the condition ends; back to null if it returns before anyone acknowledged.
+    cleared_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     # None when acknowledged with HOTLINE_ADMIN_TOKEN, which is no agent.
     acknowledged_by: int | None = Field(default=None, foreign_key="agent.id")
@@ -260,8 +261,8 @@ class Alert(AlertBase, table=True):
     __tablename__ = "alert"
 
     id: int | None = Field(default=None, primary_key=True)
-    # "<kind>:<queue>" while the condition holds, NULL once cleared: the unique index lets
-    # only one alert per condition be raised, however many heartbeats run at once.
+    # "<kind>:<queue>" until acknowledged, then NULL: the unique index keeps one open alert
+    # per kind and queue, however many heartbeats raise it at once.
     open_key: str | None = Field(default=None, max_length=100, unique=True)
 
 

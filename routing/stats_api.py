@@ -4,6 +4,7 @@ Prometheus `/metrics`. Thin: routing/stats.py reads and defines the figures."""
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from time import monotonic
@@ -13,6 +14,7 @@ import anyio
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from rq import Queue
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -30,6 +32,7 @@ from routing.stats import Callbacks, StatsReader
 from routing.stats_figures import WINDOWS
 from routing.stats_models import History, SupervisorStats
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["live figures"], responses=ERROR_RESPONSES)
 
 # The stream looks at the counters once a second and sends only what changed; a comment
@@ -204,10 +207,18 @@ def metrics_text(
     return "\n".join(lines) + "\n"
 
 
+def _alerts_open(services: Services) -> dict[str, int] | None:
+    """Open alerts by kind; None while the database is away (the floor's gauges still come)."""
+    try:
+        with session_scope(services.engine) as session:
+            return alerts.open_counts(session=session)
+    except SQLAlchemyError:
+        log.warning("no alert gauge: the database did not answer", exc_info=True)
+        return None
+
+
 @router.get("/metrics", response_class=PlainTextResponse, include_in_schema=False)
-def metrics(
-    request: Request, reader: StatsReaderDep, services: ServicesDep, session: SessionDep
-) -> PlainTextResponse:
+def metrics(request: Request, reader: StatsReaderDep, services: ServicesDep) -> PlainTextResponse:
     token = services.settings.metrics_token
     if not token:
         raise NotFound("metrics are off: set HOTLINE_METRICS_TOKEN")
@@ -215,6 +226,6 @@ def metrics(
     if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
         raise Unauthorized("/metrics needs `Authorization: Bearer <HOTLINE_METRICS_TOKEN>`")
     timings: WebhookTimings = request.app.state.webhook_timings
-    alerts_open = alerts.open_counts(session=session)
+    alerts_open = _alerts_open(services)
     text = metrics_text(reader, services, timings, services.clock.now(), alerts_open)
     return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")

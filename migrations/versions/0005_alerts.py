@@ -39,6 +39,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("alert", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_alert_raised_at"), ["raised_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_alert_cleared_at"), ["cleared_at"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_alert_acknowledged_at"), ["acknowledged_at"], unique=False
         )
@@ -47,5 +48,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("alert", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_alert_acknowledged_at"))
+        batch_op.drop_index(batch_op.f("ix_alert_cleared_at"))
         batch_op.drop_index(batch_op.f("ix_alert_raised_at"))
     op.drop_table("alert")

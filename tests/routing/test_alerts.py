@@ -13,8 +13,9 @@ from sqlmodel import Session, col, select
 
 from hotline.app import create_app
 from hotline.clock import FrozenClock
+from hotline.db import session_scope
 from hotline.settings import Settings
-from routing import alert_feed, jobs
+from routing import alert_feed, alerts, jobs
 from routing.alert_watch import HOLDING
 from routing.models import Alert, AlertKind, AlertPublic
 from tests.conftest import PUBLIC_URL
@@ -131,7 +132,8 @@ def test_an_alert_is_cleared_when_its_condition_ends(clock: FrozenClock, engine:
     clock.advance(1)
     assert jobs.watch_floor().cleared == []  # once
     (alert,) = stored(engine)
-    assert alert.cleared_at == changes.cleared[0].cleared_at and alert.open_key is None
+    assert alert.cleared_at == changes.cleared[0].cleared_at
+    assert alert.acknowledged_at is None  # still open: nobody has acknowledged it
 
 
 @pytest.mark.usefixtures("client")
@@ -147,16 +149,51 @@ def test_the_service_level_alert_clears_when_the_window_moves_on(
 
 
 @pytest.mark.usefixtures("client")
-def test_the_condition_again_after_clearing_is_a_new_alert(
+def test_a_condition_back_before_anyone_acknowledged_raises_the_same_alert_again(
     clock: FrozenClock, engine: Engine
 ) -> None:
     arrive(clock, "CA1", "loans")
-    jobs.watch_floor()
+    (first,) = jobs.watch_floor().raised
     jobs.router().call_gone(call_sid="CA1", now=clock.now())
     assert len(jobs.watch_floor().cleared) == 1
+    clock.advance(20)
     arrive(clock, "CA2", "loans")
-    assert len(jobs.watch_floor().raised) == 1
+    arrive(clock, "CA3", "loans")
+    (again,) = jobs.watch_floor().raised
+    assert (again.id, again.raised_at, again.cleared_at) == (first.id, first.raised_at, None)
+    assert again.details["waiting"] == 2
+    assert len(stored(engine)) == 1
+
+
+@pytest.mark.usefixtures("client")
+def test_a_condition_back_after_the_acknowledgement_is_a_new_alert(
+    clock: FrozenClock, engine: Engine
+) -> None:
+    arrive(clock, "CA1", "loans")
+    (first,) = jobs.watch_floor().raised
+    jobs.router().call_gone(call_sid="CA1", now=clock.now())
+    jobs.watch_floor()
+    with session_scope(engine) as session:
+        alerts.acknowledge(session=session, alert_id=first.id, agent_id=None, now=clock.now())
+    arrive(clock, "CA2", "loans")
+    (second,) = jobs.watch_floor().raised
+    assert second.id != first.id
     assert [alert.cleared_at is None for alert in stored(engine)] == [False, True]
+
+
+@pytest.mark.usefixtures("client")
+def test_an_alert_acknowledged_while_its_condition_holds_is_not_raised_again(
+    clock: FrozenClock, engine: Engine, redis_client: redis.Redis
+) -> None:
+    arrive(clock, "CA1", "loans")
+    (first,) = jobs.watch_floor().raised
+    with session_scope(engine) as session:
+        alerts.acknowledge(session=session, alert_id=first.id, agent_id=None, now=clock.now())
+    redis_client.delete(HOLDING)  # even for a heartbeat that did not note it
+    clock.advance(1)
+    assert jobs.watch_floor().raised == []
+    jobs.router().call_gone(call_sid="CA1", now=clock.now())
+    assert [alert.id for alert in jobs.watch_floor().cleared] == [first.id]
 
 
 @pytest.mark.usefixtures("client")

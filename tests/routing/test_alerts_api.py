@@ -44,7 +44,7 @@ def people(engine: Engine, clock: FrozenClock) -> People:
 def an_alert(engine: Engine, clock: FrozenClock, queue: str = "loans") -> int:
     condition = Condition(AlertKind.no_agents, queue, {"waiting": 1, "longest_wait_seconds": 0})
     with session_scope(engine) as session:
-        alert = alerts.raise_alert(
+        alert, _ = alerts.raise_alert(
             session=session, condition=condition, messages=alerts.load_messages(), now=clock.now()
         )
         assert alert.id is not None
