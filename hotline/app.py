@@ -28,6 +28,7 @@ from ivr.twiml import Documents
 from recordings import webhooks as recording_webhooks
 from routing import access as routing_access
 from routing import access_api as routing_access_api
+from routing import alerts_api as routing_alerts_api
 from routing import api as routing_api
 from routing import stats_api as routing_stats_api
 from routing import supervisor_api as routing_supervisor_api
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(routing_api.router)
     app.include_router(routing_stats_api.router)
     app.include_router(routing_supervisor_api.router)
+    app.include_router(routing_alerts_api.router)
     app.state.webhook_timings = WebhookTimings()
     app.add_middleware(WebhookTimer, timings=app.state.webhook_timings)
     return app

@@ -104,6 +104,11 @@ class Settings(BaseSettings):
     metrics_token: str | None = None
     # How long one supervisor stream (SSE) stays open; browsers reconnect by themselves.
     stats_stream_seconds: int = Field(300, ge=1, le=3600)
+    # Alerts: a queue's SL over the last 15 minutes below this target (a queue may set its own
+    # in the routing file), once at least this many calls count in it; a caller waiting longer.
+    service_level_target: float = Field(0.8, gt=0, le=1)
+    alert_service_level_min_calls: int = Field(5, ge=1)
+    alert_long_wait_seconds: int = Field(180, ge=1)
 
     repeat_contact_window_days: int = 7
     demo_data: bool = True

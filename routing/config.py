@@ -39,6 +39,8 @@ class Step(_Strict):
 class QueueConfig(_Strict):
     skill: str = Field(pattern=r"^[a-z][a-z_]{1,31}$")
     steps: list[Step] = Field(min_length=1)
+    # This queue's service-level target for alerts; unset: HOTLINE_SERVICE_LEVEL_TARGET.
+    service_level_target: float | None = Field(None, gt=0, le=1)
 
     @model_validator(mode="after")
     def _steps_in_order(self) -> QueueConfig:

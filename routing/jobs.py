@@ -17,8 +17,12 @@ from hotline.chains import Chain
 from hotline.context import Services
 from hotline.db import session_scope
 from hotline.jobs import job_id, services
+from routing import history
+from routing.alert_watch import AlertChanges, check_alerts
+from routing.alerts import AlertRules, load_messages
 from routing.config import routing_for
 from routing.engine import SyncRouter
+from routing.floor import read_floor
 from routing.stats import StatsReader
 from routing.stats_history import save_recent_days
 from routing.twiml import CONNECT_URL
@@ -90,12 +94,14 @@ HEARTBEAT_CHAIN = "{rt}:heartbeat"
 
 
 def heartbeat(token: str = "") -> int:
-    """Fire the router's due timers and record its agent state changes; again in a second."""
+    """Fire the router's due timers, record its agent state changes, keep the history and run
+    the alert rules; again in a second."""
     svc = services()
     try:
         fired = tick()
         _record_agent_states()
         save_figures()
+        watch_floor()
         return fired
     finally:
         HEARTBEAT.next(svc.redis, token, svc.clock.now())
@@ -117,6 +123,24 @@ def tick() -> int:
         fired_total += fired
         if fired < 200:
             return fired_total
+
+
+# --- alerts and the charts' history, from one cheap read of the floor ------------------------
+
+
+def watch_floor() -> AlertChanges:
+    """This minute's history sample, and alerts raised and cleared as the rules say."""
+    svc = services()
+    config = router().config
+    floor = read_floor(svc.redis, config, svc.clock.now())
+    history.sample(svc.redis, floor)
+    return check_alerts(
+        client=svc.redis,
+        engine=svc.engine,
+        floor=floor,
+        rules=AlertRules.of(svc.settings, config),
+        messages=load_messages(),
+    )
 
 
 # --- the live figures' history ---------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, StringConstraints, model_validator
 from sqlalchemy import JSON, Column, String, UniqueConstraint
@@ -232,3 +232,39 @@ class DailyFigures(SQLModel, table=True):
     busy_seconds: float = 0
     wrap_up_state_seconds: float = 0
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class AlertKind(StrEnum):
+    service_level = "service_level"  # a queue's SL over the last 15 minutes below its target
+    long_wait = "long_wait"  # a caller has waited longer than the limit
+    no_agents = "no_agents"  # callers waiting and nobody signed in who could take them
+
+
+class AlertBase(SQLModel):
+    kind: AlertKind = Field(sa_type=String(32))
+    queue: str = Field(max_length=64)
+    raised_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    # Set when the condition ends; back to null if it returns before anyone acknowledged.
+    cleared_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # None when acknowledged with HOTLINE_ADMIN_TOKEN, which is no agent.
+    acknowledged_by: int | None = Field(default=None, foreign_key="agent.id")
+    message_zh: str = Field(max_length=300)
+    message_en: str = Field(max_length=300)
+    # The figures that raised it (rate, target, waits, counts), as they were then.
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Alert(AlertBase, table=True):
+    """Something a supervisor should act on; raised and cleared by the heartbeat's rules."""
+
+    __tablename__ = "alert"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # "<kind>:<queue>" until acknowledged, then NULL: the unique index keeps one open alert
+    # per kind and queue, however many heartbeats raise it at once.
+    open_key: str | None = Field(default=None, max_length=100, unique=True)
+
+
+class AlertPublic(AlertBase):
+    id: int

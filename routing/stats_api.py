@@ -4,15 +4,17 @@ Prometheus `/metrics`. Thin: routing/stats.py reads and defines the figures."""
 from __future__ import annotations
 
 import hmac
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from time import monotonic
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from rq import Queue
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -24,11 +26,13 @@ from hotline.deps import ServicesDep, SessionDep
 from hotline.errors import ERROR_RESPONSES, NotFound, Unauthorized
 from hotline.jobs import QUEUE_NAMES
 from hotline.metrics import WebhookTimings
+from routing import alert_feed, alerts, history
 from routing.engine import SyncRouter
 from routing.stats import Callbacks, StatsReader
 from routing.stats_figures import WINDOWS
-from routing.stats_models import SupervisorStats
+from routing.stats_models import History, SupervisorStats
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["live figures"], responses=ERROR_RESPONSES)
 
 # The stream looks at the counters once a second and sends only what changed; a comment
@@ -64,27 +68,52 @@ def supervisor_stats(
     return read_stats(reader=reader, session=session, now=services.clock.now())
 
 
-def _snapshot(reader: StatsReader, services: Services) -> tuple[str, str]:
-    """(the figures as JSON, the same without the time it was made: what "changed" means)."""
+def _snapshot(
+    reader: StatsReader, services: Services, cursor: str | None
+) -> tuple[str, str, str, list[tuple[str, str]]]:
+    """(the figures as JSON, the same without the time it was made: what "changed" means,
+    the alert feed's cursor, the alert changes after the cursor given)."""
     with session_scope(services.engine) as session:
         stats = read_stats(reader=reader, session=session, now=services.clock.now())
-    return stats.model_dump_json(), stats.model_dump_json(exclude={"generated_at"})
+    if cursor is None:
+        changes, cursor = [], alert_feed.latest(services.redis)
+    else:
+        changes = alert_feed.after(services.redis, cursor)
+        cursor = changes[-1][0] if changes else cursor
+    return (
+        stats.model_dump_json(),
+        stats.model_dump_json(exclude={"generated_at"}),
+        cursor,
+        changes,
+    )
 
 
 async def stats_events(
-    request: Request, reader: StatsReader, services: Services, lifetime: float
+    request: Request,
+    reader: StatsReader,
+    services: Services,
+    lifetime: float,
+    alerts_after: str | None = None,
 ) -> AsyncIterator[str]:
-    """SSE: the figures at once, then whenever they change (at most once a second), for
+    """SSE: the figures at once, then whenever they change (at most once a second), and each
+    alert change as it happens (after `alerts_after`, a feed entry id, else from now on), for
     `lifetime` seconds; the browser's EventSource reconnects after `retry`."""
     yield f"retry: {int(STREAM_INTERVAL_SECONDS * 1000)}\n\n"
     last, last_sent = "", monotonic()
     ends = monotonic() + lifetime
+    cursor = alerts_after
     while True:
-        body, content = await run_in_threadpool(_snapshot, reader, services)
+        body, content, cursor, changes = await run_in_threadpool(
+            _snapshot, reader, services, cursor
+        )
         if content != last:
             yield f"event: stats\ndata: {body}\n\n"
             last, last_sent = content, monotonic()
-        elif monotonic() - last_sent >= KEEP_ALIVE_SECONDS:
+        for entry_id, alert in changes:
+            # The id comes back as Last-Event-ID when the browser reconnects.
+            yield f"id: {entry_id}\nevent: alert\ndata: {alert}\n\n"
+            last_sent = monotonic()
+        if monotonic() - last_sent >= KEEP_ALIVE_SECONDS:
             yield ": keep-alive\n\n"
             last_sent = monotonic()
         if monotonic() >= ends or await request.is_disconnected():
@@ -95,17 +124,37 @@ async def stats_events(
 @router.get(
     "/api/supervisor/stream",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "`stats` events"}},
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "`stats` events (SupervisorStats) and `alert` events (AlertPublic)",
+        }
+    },
 )
 def supervisor_stream(
-    request: Request, reader: StatsReaderDep, services: ServicesDep, _: Supervisor
+    request: Request,
+    reader: StatsReaderDep,
+    services: ServicesDep,
+    _: Supervisor,
+    last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     lifetime = services.settings.stats_stream_seconds
+    after = alert_feed.valid_cursor(last_event_id)
     return StreamingResponse(
-        stats_events(request, reader, services, lifetime),
+        stats_events(request, reader, services, lifetime, after),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+@router.get("/api/supervisor/history", response_model=History)
+def supervisor_history(
+    services: ServicesDep,
+    _: Supervisor,
+    minutes: Annotated[int, Query(ge=1, le=history.KEEP_MINUTES)] = 60,
+) -> History:
+    """One point a minute over the last `minutes` (this one included), oldest first."""
+    return history.read(services.redis, now=services.clock.now(), minutes=minutes)
 
 
 # --- Prometheus ------------------------------------------------------------------------------
@@ -120,11 +169,18 @@ def _label(value: str) -> str:
 
 
 def metrics_text(
-    reader: StatsReader, services: Services, timings: WebhookTimings, now: datetime
+    reader: StatsReader,
+    services: Services,
+    timings: WebhookTimings,
+    now: datetime,
+    alerts_open: Mapping[str, int] | None = None,
 ) -> str:
     """The Prometheus text exposition format (0.0.4), written by hand: no new dependency."""
     waiting, agents = reader.gauges(now=now)
     lines: list[str] = []
+    if alerts_open is not None:
+        _metric(lines, "hotline_alerts_open", "gauge", "Alerts not acknowledged yet, by kind.")
+        lines += [f'hotline_alerts_open{{kind="{kind}"}} {n}' for kind, n in alerts_open.items()]
     _metric(lines, "hotline_queue_waiting", "gauge", "Callers waiting in the queue now.")
     lines += [f'hotline_queue_waiting{{queue="{_label(q)}"}} {n}' for q, (n, _) in waiting.items()]
     _metric(lines, "hotline_queue_longest_wait_seconds", "gauge", "Longest current wait.")
@@ -151,6 +207,16 @@ def metrics_text(
     return "\n".join(lines) + "\n"
 
 
+def _alerts_open(services: Services) -> dict[str, int] | None:
+    """Open alerts by kind; None while the database is away (the floor's gauges still come)."""
+    try:
+        with session_scope(services.engine) as session:
+            return alerts.open_counts(session=session)
+    except SQLAlchemyError:
+        log.warning("no alert gauge: the database did not answer", exc_info=True)
+        return None
+
+
 @router.get("/metrics", response_class=PlainTextResponse, include_in_schema=False)
 def metrics(request: Request, reader: StatsReaderDep, services: ServicesDep) -> PlainTextResponse:
     token = services.settings.metrics_token
@@ -160,5 +226,6 @@ def metrics(request: Request, reader: StatsReaderDep, services: ServicesDep) -> 
     if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
         raise Unauthorized("/metrics needs `Authorization: Bearer <HOTLINE_METRICS_TOKEN>`")
     timings: WebhookTimings = request.app.state.webhook_timings
-    text = metrics_text(reader, services, timings, services.clock.now())
+    alerts_open = _alerts_open(services)
+    text = metrics_text(reader, services, timings, services.clock.now(), alerts_open)
     return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -78,3 +78,25 @@ class SupervisorStats(BaseModel):
     queues: list[QueueFigures]
     overall: LiveFigures
     agents: list[AgentFigures]
+
+
+class HistoryFigures(BaseModel):
+    """One queue (or all of them) at one moment of the history."""
+
+    waiting: int = Field(description="callers waiting at that moment")
+    longest_wait_seconds: float = Field(description="of the callers waiting at that moment")
+    service_level: float | None = Field(description="SL over the 15 minutes up to that moment")
+    offered: int = Field(description="calls offered in the minute before that moment")
+    answered: int = Field(description="calls answered in the minute before that moment")
+    abandoned: int = Field(description="calls abandoned in the minute before (short ones apart)")
+
+
+class HistoryPoint(BaseModel):
+    at: datetime = Field(description="the start of the minute sampled")
+    overall: HistoryFigures
+    queues: dict[str, HistoryFigures]
+
+
+class History(BaseModel):
+    interval_seconds: int = Field(description="one point a minute at most")
+    points: list[HistoryPoint] = Field(description="oldest first; unsampled minutes left out")
