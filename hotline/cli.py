@@ -65,6 +65,7 @@ def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from rq import SimpleWorker, Worker
 
+    from crm.callback_jobs import start_callback_sweeper
     from hotline.jobs import QUEUE_NAMES
     from hotline.redis import sync_client
     from ivr.jobs import start_call_logger
@@ -76,6 +77,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     connection = sync_client(settings.redis_url)
     start_heartbeat(connection)
     start_call_logger(connection)
+    start_callback_sweeper(connection)
     # The router's heartbeat runs every second; its routine lines would drown the log.
     for name in ("rq.worker", "rq.queue", "rq.scheduler"):
         logging.getLogger(name).addFilter(_QuietHeartbeat())
