@@ -41,6 +41,8 @@ FOLLOWUP = "followup"
 SCHEDULED, DIALING, ANSWERED = "scheduled", "dialing", "answered"
 COMPLETED, EXHAUSTED, FAILED, CANCELLED = "completed", "exhausted", "failed", "cancelled"
 PENDING = (SCHEDULED, DIALING, ANSWERED)
+# RQ's scheduler rounds to whole seconds and may run a job up to ~0.5 s before its time.
+SCHEDULER_EARLINESS = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -234,7 +236,7 @@ def claim(
     callback = session.get(Callback, callback_id)
     if callback is None or callback.status != SCHEDULED or callback.attempts != attempts:
         return None
-    if callback.due_at > now:
+    if callback.due_at > now + SCHEDULER_EARLINESS:
         return None
     if not calendar.is_open(now):
         session.execute(
