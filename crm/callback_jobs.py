@@ -145,6 +145,10 @@ def sweep_callbacks(limit: int = 200) -> int:
     policy = CallbackPolicy.from_settings(svc.settings)
     with session_scope(svc.engine) as session:
         recovered = callback_results.recover_stale_claims(session=session, now=now, policy=policy)
+        callback_results.close_lost_calls(
+            session=session, now=now, older_than=timedelta(seconds=svc.settings.max_call_seconds),
+            policy=policy, calendar=svc.calendar,
+        )  # fmt: skip
     for retry in recovered:
         log.warning("callback %s: its worker died before calling; placing it again", retry)
     if not svc.calendar.is_open(now):

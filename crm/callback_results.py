@@ -326,3 +326,34 @@ def recover_stale_claims(
         if _rows(changed) == 1:
             recovered.append(Retry(callback.id, callback.attempts - 1, now))
     return recovered
+
+
+def close_lost_calls(
+    *,
+    session: Session,
+    now: datetime,
+    older_than: timedelta,
+    policy: CallbackPolicy,
+    calendar: BusinessCalendar,
+    limit: int = 100,
+) -> list[Retry]:
+    """Calls placed longer ago than any call lasts whose end Twilio never reported (its last
+    status callback was lost): count the attempt as ended without an answer we know of."""
+    stale = session.exec(
+        select(Callback)
+        .where(
+            col(Callback.status).in_((DIALING, ANSWERED)),
+            col(Callback.call_sid).is_not(None),
+            col(Callback.claimed_at) < now - older_than,
+        )
+        .limit(limit)
+    ).all()
+    retries: list[Retry] = []
+    for callback in stale:
+        retry = _retry_or_exhaust(
+            session, callback, from_statuses=(DIALING, ANSWERED), result="unknown", now=now,
+            policy=policy, calendar=calendar, extra={"call_sid": callback.call_sid},
+        )  # fmt: skip
+        if retry is not None:
+            retries.append(retry)
+    return retries

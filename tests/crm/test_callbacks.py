@@ -200,6 +200,20 @@ def test_a_claim_whose_call_sent_a_webhook_is_never_placed_again(
     assert callback_of(engine, callback.id).status == "dialing"
 
 
+def test_a_call_whose_end_never_came_is_counted_and_retried(
+    svc: Services, engine: Engine, clock: FrozenClock, redis_client: redis.Redis
+) -> None:
+    ticket_id = add_ticket(engine, clock)
+    callback = followup(svc, ticket_id)
+    assert callback is not None and callback.id is not None
+    work(redis_client)
+    assert callback_of(engine, callback.id).status == "dialing"
+    clock.advance(svc.settings.max_call_seconds + 1)
+    callback_jobs.sweep_callbacks()
+    lost = callback_of(engine, callback.id)
+    assert (lost.status, lost.last_result, lost.attempts) == ("scheduled", "unknown", 1)
+
+
 def test_reopening_cancels_the_pending_callback(
     svc: Services, engine: Engine, clock: FrozenClock, redis_client: redis.Redis
 ) -> None:
