@@ -90,6 +90,7 @@ def place_callback(callback_id: int, attempts: int) -> str | None:
             attempts=attempts,
             now=now,
             calendar=svc.calendar,
+            policy=policy,
         )
     if claimed is None:
         return None
@@ -138,8 +139,8 @@ def place_callback(callback_id: int, attempts: int) -> str | None:
 
 
 def sweep_callbacks(limit: int = 200) -> int:
-    """Give back dead workers' claims, then enqueue every callback whose time has come
-    (never while the bank is closed). The number enqueued."""
+    """Give back dead workers' claims, then enqueue every callback whose time has come (while
+    the bank is closed, only those of around-the-clock categories). The number enqueued."""
     svc = services()
     now = svc.clock.now()
     policy = CallbackPolicy.from_settings(svc.settings)
@@ -151,10 +152,12 @@ def sweep_callbacks(limit: int = 200) -> int:
         )  # fmt: skip
     for retry in recovered:
         log.warning("callback %s: its worker died before calling; placing it again", retry)
-    if not svc.calendar.is_open(now):
+    # While the bank is closed only the around-the-clock categories (a lost card) are called.
+    only = None if svc.calendar.is_open(now) else policy.around_the_clock
+    if only is not None and not only:
         return 0
     with session_scope(svc.engine) as session:
-        due = callbacks.due_callbacks(session=session, now=now, limit=limit)
+        due = callbacks.due_callbacks(session=session, now=now, limit=limit, categories=only)
     enqueued = 0
     for callback_id, attempts, due_at in due:
         enqueued += schedule_placement(

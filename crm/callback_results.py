@@ -19,6 +19,7 @@ from crm.callbacks import (
     SCHEDULED,
     CallbackPolicy,
     append_event,
+    hours_for,
 )
 from crm.models import Callback, CallDisposition, CallLog, EventKind
 from hotline.business_hours import BusinessCalendar
@@ -156,7 +157,8 @@ def _retry_or_exhaust(
         )
         data["status"] = EXHAUSTED
     else:
-        due = calendar.next_opening(now + policy.retry_delay(callback.attempts))
+        hours = hours_for(session, callback, policy, calendar)
+        due = hours.next_opening(now + policy.retry_delay(callback.attempts))
         changed = session.execute(
             update(Callback)
             .where(*where)

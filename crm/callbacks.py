@@ -16,17 +16,15 @@ The outcome of the calls is in crm/callback_results.py.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from crm.models import (
     Callback,
-    CallLog,
     Customer,
     CustomerPhone,
     EventKind,
@@ -56,6 +54,7 @@ class CallbackPolicy:
     max_attempts: int = 3
     retry_seconds: int = 1800
     claim_timeout_seconds: int = 300
+    around_the_clock: frozenset[str] = frozenset({"cards.lost_stolen"})
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CallbackPolicy:
@@ -70,6 +69,11 @@ class CallbackPolicy:
             max_attempts=settings.callback_max_attempts,
             retry_seconds=settings.callback_retry_seconds,
             claim_timeout_seconds=settings.callback_claim_timeout_seconds,
+            around_the_clock=frozenset(
+                name.strip()
+                for name in settings.callback_around_the_clock.split(",")
+                if name.strip()
+            ),
         )
 
     def retry_delay(self, attempts: int) -> timedelta:
@@ -83,6 +87,18 @@ def _defaults() -> tuple[CallbackPolicy, BusinessCalendar]:
         settings.business_hours, timezone=settings.timezone, holidays=settings.holidays
     )
     return CallbackPolicy.from_settings(settings), calendar
+
+
+def hours_for(
+    session: Session, callback: Callback, policy: CallbackPolicy, calendar: BusinessCalendar
+) -> BusinessCalendar:
+    """The hours this callback may ring in: the bank's, or any hour for its urgent categories."""
+    if not policy.around_the_clock:
+        return calendar
+    ticket = session.get(Ticket, callback.ticket_id)
+    if ticket is not None and ticket.category in policy.around_the_clock:
+        return replace(calendar, always_open=True)
+    return calendar
 
 
 def append_event(
@@ -228,6 +244,7 @@ def claim(
     attempts: int,
     now: datetime,
     calendar: BusinessCalendar,
+    policy: CallbackPolicy | None = None,
 ) -> Claim | None:
     """Take attempt `attempts + 1` of a due callback, once: commit before calling.
 
@@ -238,6 +255,7 @@ def claim(
         return None
     if callback.due_at > now + SCHEDULER_EARLINESS:
         return None
+    calendar = hours_for(session, callback, policy or CallbackPolicy(), calendar)
     if not calendar.is_open(now):
         session.execute(
             update(Callback)
@@ -305,109 +323,16 @@ def record_placed(
 
 
 def due_callbacks(
-    *, session: Session, now: datetime, limit: int = 200
+    *, session: Session, now: datetime, limit: int = 200, categories: frozenset[str] | None = None
 ) -> list[tuple[int, int, datetime]]:
-    """(id, attempts made, due at) of scheduled callbacks whose time has come, oldest first."""
-    rows = session.exec(
-        select(Callback.id, Callback.attempts, Callback.due_at)
-        .where(Callback.status == SCHEDULED, col(Callback.due_at) <= now)
-        .order_by(col(Callback.due_at))
-        .limit(limit)
-    ).all()
+    """(id, attempts made, due at) of scheduled callbacks whose time has come, oldest first;
+    only those of tickets in `categories` when given."""
+    query = select(Callback.id, Callback.attempts, Callback.due_at).where(
+        Callback.status == SCHEDULED, col(Callback.due_at) <= now
+    )
+    if categories is not None:
+        query = query.join(Ticket, col(Ticket.id) == col(Callback.ticket_id)).where(
+            col(Ticket.category).in_(sorted(categories))
+        )
+    rows = session.exec(query.order_by(col(Callback.due_at)).limit(limit)).all()
     return [(int(callback_id or 0), attempts, due_at) for callback_id, attempts, due_at in rows]
-
-
-# --- what the call says ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CallbackCall:
-    """What the voice side needs about a callback: nothing it may not say."""
-
-    callback_id: int
-    status: str
-    attempts: int
-    outcome: str | None
-    ticket_number: str
-    category: str
-    language: str
-    customer_id: int | None
-    phone: str
-    last_agent_id: int | None
-
-
-def call_context(*, session: Session, callback_id: int) -> CallbackCall | None:
-    callback = session.get(Callback, callback_id)
-    if callback is None:
-        return None
-    ticket = session.get(Ticket, callback.ticket_id)
-    assert ticket is not None
-    customer = session.get(Customer, callback.customer_id) if callback.customer_id else None
-    last_agent = session.exec(
-        select(CallLog.agent_id)
-        .where(CallLog.ticket_id == ticket.id, col(CallLog.agent_id).is_not(None))
-        .order_by(col(CallLog.started_at).desc())
-        .limit(1)
-    ).first()
-    return CallbackCall(
-        callback_id=callback_id,
-        status=callback.status,
-        attempts=callback.attempts,
-        outcome=callback.outcome,
-        ticket_number=ticket.number,
-        category=ticket.category,
-        language=customer.preferred_language if customer else "zh",
-        customer_id=callback.customer_id,
-        phone=callback.phone,
-        last_agent_id=last_agent,
-    )
-
-
-def callback_reason(*, session: Session, callback_id: int) -> str | None:
-    callback = session.get(Callback, callback_id)
-    return callback.reason if callback else None
-
-
-# --- figures ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CallbackFigures:
-    """Due now; and per moment in `since`: scheduled, placed, connected and failed since."""
-
-    due: int
-    scheduled: list[int]
-    placed: list[int]
-    connected: list[int]
-    failed: list[int]
-
-
-def callback_figures(
-    *, session: Session, now: datetime, since: Sequence[datetime]
-) -> CallbackFigures:
-    """Counts on indexed columns, for the live figures. A callback tried several times counts
-    once in "placed" and "connected", at its latest call."""
-    due = session.exec(
-        select(func.count())
-        .select_from(Callback)
-        .where(Callback.status == SCHEDULED, col(Callback.due_at) <= now)
-    ).one()
-    if not since:
-        return CallbackFigures(int(due), [], [], [], [])
-    earliest = min(since)
-
-    def counts(column: Any, *where: Any) -> list[int]:
-        row = session.execute(
-            select(*(func.count(case((column >= moment, 1))) for moment in since))
-            .select_from(Callback)
-            .where(column >= earliest, *where)
-        ).one()
-        return [int(value) for value in row]
-
-    return CallbackFigures(
-        due=int(due),
-        scheduled=counts(col(Callback.created_at)),
-        placed=counts(col(Callback.placed_at)),
-        connected=counts(col(Callback.answered_at)),
-        failed=counts(col(Callback.finished_at), col(Callback.status).in_((EXHAUSTED, FAILED))),
-    )

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from crm import call_logging, callback_jobs, callback_results, callbacks, numbers
+from crm import call_logging, callback_jobs, callback_reading, callback_results, callbacks, numbers
 from crm.models import (
     ACTIVE_STATUSES,
     CallerProfile,
@@ -153,11 +153,13 @@ def get_call_log(*, session: Session, call_sid: str) -> CallLog | None:
 
 # Callbacks placed as outbound calls: crm/callbacks.py, crm/callback_results.py, jobs in
 # crm/callback_jobs.py. Other domains reach them through these names.
+CallbackPolicy = callbacks.CallbackPolicy
+CallbackCall = callback_reading.CallbackCall
+CALLBACK_ANSWERED, CALLBACK_DIALING = callbacks.ANSWERED, callbacks.DIALING
 schedule_followup = callbacks.schedule_followup
 cancel_callbacks = callbacks.cancel_callbacks
-callback_figures = callbacks.callback_figures
-callback_call_context = callbacks.call_context
-callback_reason = callbacks.callback_reason
+callback_figures = callback_reading.callback_figures
+callback_call_context = callback_reading.call_context
 callback_answered = callback_results.answered
 callback_choose = callback_results.choose
 callback_call_seen = callback_results.note_call_seen

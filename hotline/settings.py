@@ -120,6 +120,8 @@ class Settings(BaseSettings):
     callback_retry_seconds: int = Field(1800, ge=1)
     # A claim with no sign of its call after this long: the worker died before the REST call.
     callback_claim_timeout_seconds: int = Field(300, ge=30)
+    # Ticket categories called back at any hour, like the lost-card line (comma-separated).
+    callback_around_the_clock: str = "cards.lost_stolen"
     demo_data: bool = True
     log_level: str = "INFO"
 

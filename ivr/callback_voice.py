@@ -18,7 +18,9 @@ import anyio
 import yaml
 
 from crm import service as crm
-from crm.callbacks import ANSWERED, DIALING, CallbackCall, CallbackPolicy
+from crm.service import CALLBACK_ANSWERED as ANSWERED
+from crm.service import CALLBACK_DIALING as DIALING
+from crm.service import CallbackCall, CallbackPolicy
 from hotline.db import session_scope
 from ivr import queueing
 from ivr.runtime import Ivr
@@ -127,13 +129,8 @@ async def answer(
             "category": context.category,
         },
     )
-    reason = await _db(ivr, partial(_reason, callback_id))
-    intro = _said(ivr, context, "intro", reason=reason)
+    intro = _said(ivr, context, "intro", reason=context.reason)
     return _choices(ivr, context, 1, *intro)
-
-
-def _reason(callback_id: int, session: Any) -> str:
-    return crm.callback_reason(session=session, callback_id=callback_id) or "followup"
 
 
 async def choose(

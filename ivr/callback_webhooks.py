@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from crm.callbacks import CallbackPolicy
+from crm.service import CallbackPolicy
 from hotline.twilio_webhook import EMPTY_TWIML, TwilioForm, TwiML, VoiceRoute, fallback, field
 from ivr import callback_voice
 from ivr.twiml import document

@@ -48,6 +48,8 @@ def add_ticket(
     consent_calls: bool = True,
     language: str = "zh",
     category: str = "cards.bills",
+    phone: str = CUSTOMER_PHONE,
+    number: str = "T20261124-0001",
 ) -> int:
     """A resolved ticket of a customer with a mobile number; its id."""
     with Session(engine) as session:
@@ -58,9 +60,9 @@ def add_ticket(
         session.add(customer)
         session.flush()
         assert customer.id is not None
-        session.add(CustomerPhone(customer_id=customer.id, number=CUSTOMER_PHONE))
+        session.add(CustomerPhone(customer_id=customer.id, number=phone))
         ticket = Ticket(
-            number="T20261124-0001", customer_id=customer.id, category=category,
+            number=number, customer_id=customer.id, category=category,
             ticket_type=ticket_type, complaint=ticket_type == TicketType.complaint,
             subject="账单", status=TicketStatus.resolved, created_at=clock.now(),
             updated_at=clock.now(), last_contact_at=clock.now(),

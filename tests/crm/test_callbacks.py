@@ -256,6 +256,22 @@ def test_an_after_hours_voicemail_is_called_back_when_the_bank_opens(
     assert call["to"] == CUSTOMER_PHONE
 
 
+def test_a_lost_card_callback_rings_at_night_and_others_wait_for_the_opening(
+    svc: Services, engine: Engine, clock: FrozenClock, redis_client: redis.Redis
+) -> None:
+    clock.set(datetime(2026, 11, 24, 16, 0, tzinfo=UTC))  # midnight in Shanghai
+    card = followup(svc, add_ticket(engine, clock, category="cards.lost_stolen"))
+    other = add_ticket(engine, clock, phone="+8613900000000", number="T20261124-0002")
+    bills = followup(svc, other)
+    assert card is not None and bills is not None
+    work(redis_client)
+    (call,) = calls_placed(engine)
+    assert call["url"] == (
+        f"https://hotline.example.com/twilio/voice/callback/answer?callback={card.id}&attempt=1"
+    )
+    assert callback_of(engine, bills.id or 0).status == "scheduled"
+
+
 class RefusingGateway:
     """Twilio answering calls.create with an error."""
 
