@@ -67,6 +67,8 @@ class EventKind(StrEnum):
     call = "call"
     voicemail = "voicemail"
     callback_scheduled = "callback_scheduled"
+    callback_placed = "callback_placed"
+    callback_result = "callback_result"
     note = "note"
     status_change = "status_change"
 
@@ -277,7 +279,8 @@ class CallRecord(BaseModel):
 
 
 class Callback(SQLModel, table=True):
-    """A call the bank owes a customer; placed by the callbacks issue's jobs."""
+    """A call the bank owes a customer: after a voicemail or after hours, or a follow-up once a
+    ticket is resolved. Placed by crm/callback_jobs.py; states in crm/callbacks.py."""
 
     __table_args__ = (UniqueConstraint("origin_call_sid", "reason"),)
 
@@ -287,7 +290,16 @@ class Callback(SQLModel, table=True):
     phone: str = Field(max_length=20)
     due_at: datetime = Field(sa_type=UTCDateTime, index=True)
     reason: str = Field(max_length=32)
-    status: str = Field(default="due", max_length=16, index=True)
+    status: str = Field(default="scheduled", max_length=16, index=True)
     origin_call_sid: str | None = Field(default=None, max_length=64)
     # Indexed for the live figures' "callbacks placed" per period.
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    # Calls placed so far; the claim of attempt n is a compare-and-set on this number.
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    call_sid: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    placed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    outcome: str | None = Field(default=None, max_length=16)
+    last_result: str | None = Field(default=None, max_length=32)

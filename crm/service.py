@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import case, func
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from crm import call_logging, numbers
+from crm import call_logging, callback_jobs, callback_reading, callback_results, callbacks, numbers
 from crm.models import (
     ACTIVE_STATUSES,
-    Callback,
     CallerProfile,
     CallLog,
     Customer,
@@ -153,24 +151,17 @@ def get_call_log(*, session: Session, call_sid: str) -> CallLog | None:
     return session.exec(select(CallLog).where(CallLog.call_sid == call_sid)).first()
 
 
-# --- callbacks -------------------------------------------------------------------------------
-
-
-def callback_counts(
-    *, session: Session, now: datetime, since: Sequence[datetime]
-) -> tuple[int, list[int]]:
-    """Callbacks due now (still owed, their time come), and callbacks placed since each moment
-    in `since`: two counts on indexed columns, for the live figures."""
-    due = session.exec(
-        select(func.count())
-        .select_from(Callback)
-        .where(Callback.status == "due", col(Callback.due_at) <= now)
-    ).one()
-    if not since:
-        return int(due), []
-    placed = session.execute(
-        select(*(func.count(case((col(Callback.created_at) >= moment, 1))) for moment in since))
-        .select_from(Callback)
-        .where(col(Callback.created_at) >= min(since))
-    ).one()
-    return int(due), [int(count) for count in placed]
+# Callbacks placed as outbound calls: crm/callbacks.py, crm/callback_results.py, jobs in
+# crm/callback_jobs.py. Other domains reach them through these names.
+CallbackPolicy = callbacks.CallbackPolicy
+CallbackCall = callback_reading.CallbackCall
+CALLBACK_ANSWERED, CALLBACK_DIALING = callbacks.ANSWERED, callbacks.DIALING
+schedule_followup = callbacks.schedule_followup
+cancel_callbacks = callbacks.cancel_callbacks
+callback_figures = callback_reading.callback_figures
+callback_call_context = callback_reading.call_context
+callback_answered = callback_results.answered
+callback_choose = callback_results.choose
+callback_call_seen = callback_results.note_call_seen
+callback_call_ended = callback_results.call_ended
+schedule_callback_placement = callback_jobs.schedule_placement

@@ -111,6 +111,22 @@ class Settings(BaseSettings):
     alert_long_wait_seconds: int = Field(180, ge=1)
 
     repeat_contact_window_days: int = 7
+
+    # Callbacks (crm/callbacks.py): when a resolved ticket's follow-up call is due, per type.
+    # Complaints: the next business day at this bank-local time; other types this many hours
+    # after resolution, moved into business hours. The override applies to every type.
+    callback_delay_seconds: int | None = Field(None, ge=0)
+    callback_complaint_time: str = Field("10:00", pattern=r"^\d{2}:\d{2}$")
+    callback_followup_hours: float = Field(3.0, ge=0)
+    # Ticket types that get a follow-up call at all (comma-separated).
+    callback_ticket_types: str = "complaint,inquiry,request"
+    # Calls per callback, and the wait before a retry: doubled after each failed call.
+    callback_max_attempts: int = Field(3, ge=1, le=10)
+    callback_retry_seconds: int = Field(1800, ge=1)
+    # A claim with no sign of its call after this long: the worker died before the REST call.
+    callback_claim_timeout_seconds: int = Field(300, ge=30)
+    # Ticket categories called back at any hour, like the lost-card line (comma-separated).
+    callback_around_the_clock: str = "cards.lost_stolen"
     demo_data: bool = True
     log_level: str = "INFO"
 

@@ -27,7 +27,15 @@ log = logging.getLogger(__name__)
 
 
 class TwilioGateway(Protocol):
-    def create_call(self, *, to: str, from_: str, url: str, status_callback: str) -> str: ...
+    def create_call(
+        self,
+        *,
+        to: str,
+        from_: str,
+        url: str,
+        status_callback: str,
+        machine_detection: str | None = None,
+    ) -> str: ...
 
     def update_call(
         self,
@@ -79,7 +87,19 @@ class RestGateway:
         )
         return cls(client)
 
-    def create_call(self, *, to: str, from_: str, url: str, status_callback: str) -> str:
+    def create_call(
+        self,
+        *,
+        to: str,
+        from_: str,
+        url: str,
+        status_callback: str,
+        machine_detection: str | None = None,
+    ) -> str:
+        params: dict[str, Any] = {}
+        if machine_detection:
+            # "Enable": the answer request carries AnsweredBy (human, machine_start, fax, ...).
+            params["machine_detection"] = machine_detection
         call = self._client.calls.create(
             to=to,
             from_=from_,
@@ -87,6 +107,7 @@ class RestGateway:
             status_callback=status_callback,
             # One string: twilio-python would render a list as its repr.
             status_callback_event="initiated ringing answered completed",
+            **params,
         )
         log.info("placed call %s to %s", call.sid, mask(to))
         return str(call.sid)
@@ -136,10 +157,24 @@ class OutboxGateway:
         log.info("outbox: %s (not sent: no Twilio credentials)", operation)
         return f"OB{row_id:032d}"
 
-    def create_call(self, *, to: str, from_: str, url: str, status_callback: str) -> str:
+    def create_call(
+        self,
+        *,
+        to: str,
+        from_: str,
+        url: str,
+        status_callback: str,
+        machine_detection: str | None = None,
+    ) -> str:
         return self._record(
             "calls.create",
-            {"to": to, "from": from_, "url": url, "status_callback": status_callback},
+            {
+                "to": to,
+                "from": from_,
+                "url": url,
+                "status_callback": status_callback,
+                "machine_detection": machine_detection,
+            },
         )
 
     def update_call(

@@ -18,6 +18,7 @@ import redis
 from routing.config import RoutingConfig
 from routing.stats_figures import (
     WINDOWS,
+    CallbackCounts,
     Counters,
     StateTime,
     as_text,
@@ -36,11 +37,11 @@ P = "{rt}:"
 
 @dataclass(frozen=True)
 class Callbacks:
-    """From the CRM: callbacks due now, and placed today and in each rolling window."""
+    """From the CRM: callbacks due now, and the counts today and in each rolling window."""
 
     due: int
-    placed_today: int
-    placed_in_window: Mapping[int, int]
+    today: CallbackCounts
+    in_window: Mapping[int, CallbackCounts]
 
 
 @dataclass(frozen=True)
@@ -209,8 +210,8 @@ class StatsReader:
         for agent in agents:
             by_state[agent.state] = by_state.get(agent.state, 0) + 1
 
-        def period(counters: Counters, key: str, placed: int | None) -> Figures:
-            return figures(counters, time_in[key] if time_in else None, placed)
+        def period(counters: Counters, key: str, counts: CallbackCounts | None) -> Figures:
+            return figures(counters, time_in[key] if time_in else None, counts)
 
         return {
             "waiting": waiting,
@@ -218,10 +219,12 @@ class StatsReader:
             "expected_wait_seconds": expected_wait(waiting, by_state, windows[60], day),
             "agents": by_state,
             "callbacks_due": callbacks.due if callbacks else None,
-            "today": period(day, "today", callbacks.placed_today if callbacks else None),
+            "today": period(day, "today", callbacks.today if callbacks else None),
             **{
                 f"last_{n}_minutes": period(
-                    windows[n], str(n), callbacks.placed_in_window.get(n, 0) if callbacks else None
+                    windows[n],
+                    str(n),
+                    callbacks.in_window.get(n, CallbackCounts()) if callbacks else None,
                 )
                 for n in WINDOWS
             },

@@ -29,7 +29,7 @@ from hotline.metrics import WebhookTimings
 from routing import alert_feed, alerts, history
 from routing.engine import SyncRouter
 from routing.stats import Callbacks, StatsReader
-from routing.stats_figures import WINDOWS
+from routing.stats_figures import WINDOWS, CallbackCounts
 from routing.stats_models import History, SupervisorStats
 
 log = logging.getLogger(__name__)
@@ -52,11 +52,17 @@ StatsReaderDep = Annotated[StatsReader, Depends(get_stats_reader)]
 def read_stats(*, reader: StatsReader, session: Session, now: datetime) -> SupervisorStats:
     """The figures as of `now`, callbacks from the CRM included."""
     periods = reader.periods(now)
-    due, placed = crm_service.callback_counts(session=session, now=now, since=periods.starts())
+    counts = crm_service.callback_figures(session=session, now=now, since=periods.starts())
+    by_period = [
+        CallbackCounts(*values)
+        for values in zip(
+            counts.scheduled, counts.placed, counts.connected, counts.failed, strict=True
+        )
+    ]
     callbacks = Callbacks(
-        due=due,
-        placed_today=placed[0],
-        placed_in_window=dict(zip(WINDOWS, placed[1:], strict=True)),
+        due=counts.due,
+        today=by_period[0],
+        in_window=dict(zip(WINDOWS, by_period[1:], strict=True)),
     )
     return reader.read(now=now, callbacks=callbacks)
 

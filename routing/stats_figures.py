@@ -100,8 +100,20 @@ def ratio(part: float, whole: float, digits: int = 4) -> float | None:
     return round(part / whole, digits) if whole > 0 else None
 
 
+@dataclass(frozen=True)
+class CallbackCounts:
+    """Callbacks in one period: owed (scheduled), calls placed, connected, failed for good."""
+
+    scheduled: int = 0
+    placed: int = 0
+    connected: int = 0
+    failed: int = 0
+
+
 def figures(
-    counters: Counters, time_in_states: StateTime | None = None, callbacks: int | None = None
+    counters: Counters,
+    time_in_states: StateTime | None = None,
+    callbacks: CallbackCounts | None = None,
 ) -> Figures:
     """The definitions (README, "Live figures") applied to a period's counters."""
     c = counters
@@ -126,7 +138,10 @@ def figures(
         longest_wait_seconds=round(c.longest_wait, 1),
         talk_seconds=round(c.talk, 1),
         wrap_up_seconds=round(c.wrap_up, 1),
-        callbacks_placed=callbacks,
+        callbacks_scheduled=callbacks.scheduled if callbacks else None,
+        callbacks_placed=callbacks.placed if callbacks else None,
+        callbacks_connected=callbacks.connected if callbacks else None,
+        callbacks_failed=callbacks.failed if callbacks else None,
     )
 
 

@@ -33,7 +33,18 @@ class Figures(BaseModel):
     longest_wait_seconds: float = Field(description="of calls answered or abandoned")
     talk_seconds: float
     wrap_up_seconds: float
-    callbacks_placed: int | None = Field(description="callbacks owed to callers; overall only")
+    callbacks_scheduled: int | None = Field(
+        default=None, description="callbacks owed to customers, recorded; overall only"
+    )
+    callbacks_placed: int | None = Field(
+        description="callbacks whose (latest) call was placed; overall only"
+    )
+    callbacks_connected: int | None = Field(
+        default=None, description="callbacks a person answered; overall only"
+    )
+    callbacks_failed: int | None = Field(
+        default=None, description="callbacks given up: retries exhausted or number refused"
+    )
 
 
 class LiveFigures(BaseModel):
@@ -45,7 +56,9 @@ class LiveFigures(BaseModel):
         description="(waiting + 1) × AHT / agents staffed; 0 with a free agent and nobody waiting"
     )
     agents: dict[str, int] = Field(description="agents by state (with the queue's skill)")
-    callbacks_due: int | None = Field(description="callbacks whose time has come; overall only")
+    callbacks_due: int | None = Field(
+        description="callbacks scheduled whose time has come, not yet placed; overall only"
+    )
     today: Figures
     last_15_minutes: Figures
     last_30_minutes: Figures

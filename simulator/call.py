@@ -76,6 +76,8 @@ class Call:
         self.callbacks = callbacks
         self.status = "queued"
         self.answered_at: float | None = None
+        # AnsweredBy, when the call was placed with machine detection.
+        self.answered_by: str | None = None
         self.hangup_at: float | None = None
         # Patience: seconds the caller will wait for a person, counted from when the wait
         # starts (queue or Dial) and forgotten once someone answers.

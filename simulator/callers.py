@@ -119,6 +119,8 @@ class Script:
 
 
 PickupOutcome = Literal["answer", "no-answer", "busy", "failed"]
+# Who picks up, as Twilio's answering machine detection reports it (AnsweredBy).
+AnsweredBy = Literal["human", "machine_start", "fax", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ class Pickup:
     ring_seconds: float = 3.0
     talk_seconds: float = 60.0
     script: Script = field(default_factory=Script)
+    answered_by: AnsweredBy = "human"
 
 
 class Answerer(Protocol):
@@ -163,9 +166,14 @@ class VirtualCustomer:
     outcome: PickupOutcome = "answer"
     ring_seconds: float = 4.0
     talk_seconds: float = 60.0
+    # "machine_start": their voicemail picks up (it listens, it never keys anything).
+    answered_by: AnsweredBy = "human"
 
     def pickup(self, *, to: str) -> Pickup:
-        return Pickup(self.outcome, self.ring_seconds, self.talk_seconds, Script(self.steps))
+        steps = self.steps if self.answered_by == "human" else ()
+        return Pickup(
+            self.outcome, self.ring_seconds, self.talk_seconds, Script(steps), self.answered_by
+        )
 
 
 @dataclass

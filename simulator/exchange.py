@@ -22,6 +22,8 @@ from simulator.twiml import TwimlError, parse_document
 from simulator.webhook import AppEndpoint, deliver, post_callback
 
 DELIVERY_STEP_SECONDS = 1.0
+# How long answering machine detection listens before Twilio asks the app's URL.
+AMD_SECONDS = 2.5
 
 
 class ExchangeError(Exception):
@@ -181,11 +183,17 @@ class Exchange:
         status_callback_method: str = "POST",
         status_callback_events: Sequence[str] = ("completed",),
         timeout: int = 60,
+        machine_detection: str | None = None,
     ) -> Call:
-        """`calls.create`: ring a virtual party, then run the app's TwiML on the answered leg."""
+        """`calls.create`: ring a virtual party, then run the app's TwiML on the answered leg.
+
+        With `MachineDetection` (Enable or DetectMessageEnd) the request to `url` waits for the
+        detection and carries `AnsweredBy`, as Twilio's synchronous AMD does."""
         if url is None and twiml is None:
             raise ExchangeError(21205, "Url or Twiml is required")
         document: Document | None = None
+        if machine_detection not in (None, "Enable", "DetectMessageEnd"):
+            raise ExchangeError(21201, "MachineDetection must be Enable or DetectMessageEnd")
         if twiml is not None:
             if len(twiml) > 4000:
                 raise ExchangeError(21230, "Twiml is longer than 4000 characters")
@@ -205,10 +213,17 @@ class Exchange:
         call.callbacks = self._callbacks(
             call.record, status_callback, status_callback_method, status_callback_events
         )
+        detected: dict[str, str] = {}
+        if machine_detection is not None:
+            answered_by: str = pickup.answered_by
+            if machine_detection == "DetectMessageEnd" and answered_by == "machine_start":
+                answered_by = "machine_end_beep"
+            detected["AnsweredBy"] = answered_by
+            call.answered_by = answered_by
         self.calls[call.sid] = call
         self._runs[call.sid] = self._spawn(
             self._run_outbound(
-                call, url, method, document, pickup.outcome, pickup.ring_seconds, timeout
+                call, url, method, document, pickup.outcome, pickup.ring_seconds, timeout, detected
             )
         )
         return call
@@ -222,6 +237,7 @@ class Exchange:
         outcome: str,
         ring_seconds: float,
         timeout: int,
+        detected: dict[str, str] | None = None,
     ) -> None:
         if call.callbacks is not None:
             call.callbacks.emit("initiated", call.params(), {})
@@ -232,9 +248,13 @@ class Exchange:
             if outcome == "answer" and ring_seconds <= timeout:
                 await call.wait(ring_seconds)
                 call.answer()
+                if detected:
+                    await call.wait(AMD_SECONDS)  # detection listens before the URL is asked
                 if document is None:
                     assert url is not None
-                    document = await call.follow(self.endpoint.resolve(url), method, {}, "voice")
+                    document = await call.follow(
+                        self.endpoint.resolve(url), method, detected or {}, "voice"
+                    )
                 await call.converse(document)
             else:
                 await call.wait({"busy": 1.0, "failed": 0.5}.get(outcome, float(timeout)))

@@ -68,7 +68,7 @@ def call_json(call: Call) -> dict[str, Any]:
         "phone_number_sid": None,
         "price": None,
         "price_unit": "USD",
-        "answered_by": None,
+        "answered_by": call.answered_by,
         "caller_name": None,
         "forwarded_from": None,
         "group_sid": None,
@@ -206,6 +206,7 @@ def create_rest_app(exchange: Exchange, auth_token: str) -> Starlette:
             status_callback_method=(field(form, "StatusCallbackMethod") or "POST").upper(),
             status_callback_events=_events(form),
             timeout=int(field(form, "Timeout") or 60),
+            machine_detection=field(form, "MachineDetection"),
         )
         return JSONResponse(call_json(call), status_code=201)
 

@@ -1,7 +1,7 @@
 """Call status events parked in the database while Redis is away.
 
 Revision ID: 0011
-Revises: 0005
+Revises: 0009
 Create Date: 2026-11-29 06:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import hotline.db_types
 
 revision: str = "0011"
-down_revision: str | None = "0005"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

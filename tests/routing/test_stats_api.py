@@ -86,9 +86,10 @@ def test_the_stats_follow_their_schema(
     assert (today["service_level"], today["asa_seconds"], today["aht_seconds"]) == (1.0, 6.0, None)
     assert today["abandon_rate"] == 0.0
     assert body["overall"]["agents"]["busy"] == 1 and body["overall"]["waiting"] == 0
-    # Two callbacks placed today; one of them is due already.
+    # Two callbacks owed since today; one of them is due already; no call placed yet.
     assert body["overall"]["callbacks_due"] == 1
-    assert body["overall"]["today"]["callbacks_placed"] == 2
+    assert body["overall"]["today"]["callbacks_scheduled"] == 2
+    assert body["overall"]["today"]["callbacks_placed"] == 0
     assert cards["callbacks_due"] is None
     assert body["agents"][0]["state"] == "busy" and body["day"] == "2026-11-24"
     SupervisorStats.model_validate(body)
