@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
-from crm import call_logging, numbers
+from crm import call_logging, numbers, screen_pop
 from crm.models import (
     ACTIVE_STATUSES,
     Callback,
@@ -90,6 +90,10 @@ disposition_of = call_logging.disposition_of
 ticket_for_call = call_logging.ticket_for_call
 next_ticket_number = numbers.next_ticket_number
 parse_ticket_number = numbers.parse_ticket_number
+# What an agent sees of the caller on their line: crm/screen_pop.py.
+get_customer = screen_pop.get_customer
+open_tickets_of = screen_pop.open_tickets_of
+latest_events = screen_pop.latest_events
 
 
 # --- reading ---------------------------------------------------------------------------------
