@@ -47,6 +47,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database", BACKENDS[
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail("HOTLINE_TEST_REQUIRE_BROWSER is set but /usr/bin/chromium is missing")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield launched
