@@ -5,6 +5,7 @@ queue without a reload, and the agent console pops the caller's profile for an o
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -119,7 +120,7 @@ def test_the_wallboard_follows_the_queue_and_the_console_pops_the_caller(
     board.evaluate("window.sameDocument = true")
 
     for caller in ("+8613600000001", "+8613600000002", "+8613600000003"):
-        place_call(twilio, caller, [press("3"), patience(50)])
+        place_call(twilio, caller, [press("3"), patience(80)])
     expect(waiting).to_have_text("3", timeout=SHOWS_WITHIN_MS)
     expect(figure(board, "accounts", "waiting")).to_have_text("3")
     expect(waiting).to_have_text("0", timeout=SHOWS_WITHIN_MS)  # they gave up
@@ -138,3 +139,10 @@ def test_the_wallboard_follows_the_queue_and_the_console_pops_the_caller(
     expect(desk.locator("#caller .number")).to_have_text("+86139****5678")
     expect(desk.locator('[data-ticket="T20261120-0001"]')).to_contain_text("latest")
     expect(waiting).to_have_text("0", timeout=SHOWS_WITHIN_MS)
+
+    # A note on the ticket is saved, or, while the CRM's route is not there, said to be missing.
+    desk.fill('[data-action="note"] textarea', "客户要求补寄账单")
+    desk.click('[data-action="note"] button[type="submit"]')
+    expect(desk.locator('[data-status="note"]')).to_have_text(
+        re.compile(r"已保存 Saved|此功能尚未开放 Not available yet \(40[45]\)")
+    )
