@@ -1,4 +1,4 @@
-"""The `hotline` command: serve, api, worker, migrate, demo-data, simulate."""
+"""The `hotline` command: serve, api, worker, migrate, demo-data, simulate, check."""
 
 from __future__ import annotations
 
@@ -65,22 +65,28 @@ def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from rq import SimpleWorker, Worker
 
+    from hotline.chains import ChainKeeper
     from hotline.jobs import QUEUE_NAMES
+    from hotline.probes import WORKER_TTL_SECONDS
     from hotline.redis import sync_client
-    from ivr.jobs import start_call_logger
-    from routing.jobs import start_heartbeat
+    from ivr.jobs import CALL_LOGGER
+    from routing.jobs import HEARTBEAT
 
     if settings.redis_url is None:
         print("HOTLINE_REDIS_URL is not set; `hotline serve` runs a worker with an embedded Redis")
         return 2
     connection = sync_client(settings.redis_url)
-    start_heartbeat(connection)
-    start_call_logger(connection)
+    # Started now, and again by the keeper whenever one dies (a Redis outage breaks them).
+    keeper = ChainKeeper(connection, [HEARTBEAT, CALL_LOGGER])
+    keeper.check()
+    keeper.start()
     # The router's heartbeat runs every second; its routine lines would drown the log.
     for name in ("rq.worker", "rq.queue", "rq.scheduler"):
         logging.getLogger(name).addFilter(_QuietHeartbeat())
     worker_class = Worker if args.fork else SimpleWorker
-    worker = worker_class(list(args.queues or QUEUE_NAMES), connection=connection)
+    worker = worker_class(
+        list(args.queues or QUEUE_NAMES), connection=connection, worker_ttl=WORKER_TTL_SECONDS
+    )
     worker.work(with_scheduler=True, logging_level=settings.log_level.upper())
     return 0
 
@@ -140,6 +146,18 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
     return run_simulation(args)
 
 
+def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit 0 when the process kind is healthy: for container health checks."""
+    from hotline.probes import check_api, check_worker
+
+    if args.what == "api":
+        healthy, detail = check_api(args.url)
+    else:
+        healthy, detail = check_worker(settings)
+    print(detail)
+    return 0 if healthy else 1
+
+
 def _interrupt(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt(signum)
 
@@ -173,6 +191,11 @@ def build_parser() -> argparse.ArgumentParser:
         handler=cmd_migrate
     )
     commands.add_parser("demo-data", help="load the demo bank").set_defaults(handler=cmd_demo_data)
+
+    check = commands.add_parser("check", help="health probe for containers (exit 0 = healthy)")
+    check.add_argument("what", choices=["api", "worker"])
+    check.add_argument("--url", default="http://127.0.0.1:8000", help="the API to probe")
+    check.set_defaults(handler=cmd_check)
 
     simulate = commands.add_parser(
         "simulate", help="virtual callers and agents on emulated Twilio, then a report"

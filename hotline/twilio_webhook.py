@@ -80,7 +80,15 @@ async def signed_form(request: Request) -> FormData:
     expected = validator.compute_signature(url, form, algorithm)
     if not (compare(expected, signature) or validator.validate(url, form, signature, algorithm)):
         raise HTTPException(status_code=403, detail="invalid X-Twilio-Signature")
+    # A route's fallback TwiML may depend on what Twilio said (only ever a signed form).
+    request.state.twilio_form = form
     return form
+
+
+def signed_field(request: Request, name: str) -> str:
+    """A field of the request's signed form, for fallbacks; empty if none was proven."""
+    form: FormData | None = getattr(request.state, "twilio_form", None)
+    return field(form, name) if form is not None else ""
 
 
 class SignatureValidators:

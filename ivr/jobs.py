@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-import redis
-from rq import Queue
+from sqlalchemy.exc import SQLAlchemyError
 
 from crm import service as crm
 from crm.models import CallRecord
+from hotline.chains import Chain
 from hotline.db import session_scope
-from hotline.jobs import job_id, services
+from hotline.jobs import services
 from hotline.phone import to_e164
+from ivr import parked
 from ivr.menu import Menu, load_menu
 from ivr.session import (
     ENDED_CALLS,
@@ -111,6 +112,23 @@ def close_forgotten_calls(limit: int = 100) -> int:
     return closed
 
 
+def replay_parked_events() -> int:
+    """Status events the webhooks parked in the database while Redis was away, into Redis."""
+    svc = services()
+    router = routing_jobs.router()
+    try:
+        return parked.replay(
+            engine=svc.engine,
+            client=svc.redis,
+            ttl_seconds=svc.settings.ivr_session_ttl_seconds,
+            release_call=lambda call_sid: router.call_gone(call_sid=call_sid, now=svc.clock.now()),
+        )
+    except SQLAlchemyError:
+        # The database is away now: the events wait there; ended calls in Redis still go on.
+        log.warning("could not read parked call events yet; will retry", exc_info=True)
+        return 0
+
+
 def log_ended_calls(limit: int = 500) -> int:
     """Write every call that ended to its ticket; on a database failure keep the rest for later."""
     svc = services()
@@ -118,6 +136,7 @@ def log_ended_calls(limit: int = 500) -> int:
         return 0  # another worker is at it
     logged = 0
     try:
+        replay_parked_events()
         close_forgotten_calls()
         # Calls a crashed run had taken but not logged go back in line first.
         while svc.redis.rpoplpush(ENDED_CALLS_TAKEN, ENDED_CALLS) is not None:
@@ -141,25 +160,15 @@ def log_ended_calls(limit: int = 500) -> int:
     return logged
 
 
-def start_call_logger(connection: redis.Redis) -> bool:
-    """Start the call logger's chain of jobs unless one is alive (its mark is fresh)."""
-    if not connection.set(LOGGER_CHAIN, 1, nx=True, ex=LOGGER_EVERY_SECONDS * 30):
-        return False
-    Queue(QUEUE, connection=connection).enqueue(
-        call_logger, job_id=job_id("call-logger", "start"), result_ttl=0
-    )
-    return True
-
-
-def call_logger() -> int:
+def call_logger(token: str = "") -> int:
     """Log the calls that ended; again in a second."""
     svc = services()
     try:
         return log_ended_calls()
     finally:
-        svc.redis.set(LOGGER_CHAIN, 1, ex=LOGGER_EVERY_SECONDS * 30)
-        due = svc.clock.now().timestamp() + LOGGER_EVERY_SECONDS
-        Queue(QUEUE, connection=svc.redis).enqueue_in(
-            timedelta(seconds=LOGGER_EVERY_SECONDS), call_logger,
-            job_id=job_id("call-logger", round(due, 3)), result_ttl=0,
-        )  # fmt: skip
+        CALL_LOGGER.next(svc.redis, token, svc.clock.now())
+
+
+CALL_LOGGER = Chain(
+    mark=LOGGER_CHAIN, queue=QUEUE, func=call_logger, every_seconds=LOGGER_EVERY_SECONDS
+)

@@ -11,12 +11,13 @@ from typing import Any, NamedTuple
 
 import anyio
 import redis
+from redis.exceptions import RedisError
 
 from crm import service as crm
 from crm.models import CallerProfile, TicketStatus
 from hotline.db import session_scope
 from hotline.phone import mask, to_e164
-from ivr import queueing
+from ivr import parked, queueing
 from ivr.menu import Node
 from ivr.runtime import Ivr, Step
 from ivr.session import CallState, load_sync
@@ -272,8 +273,8 @@ async def record_call_status(
     duration: str,
     from_raw: str,
     to_raw: str,
-) -> bool:
-    """Note a call-progress event; True exactly once per call: when it has just ended."""
+) -> None:
+    """Note a call-progress event; when the call has just ended, queue it for logging."""
     terminal = status in TERMINAL_STATUSES
     fields: dict[str, Any] = {"twilio_status": status}
     if terminal:
@@ -284,20 +285,44 @@ async def record_call_status(
         fields["from_cb"] = to_e164(from_raw, region=ivr.region) or ""
         fields["to_cb"] = to_e164(to_raw, region=ivr.region) or ""
     event_id = status_event_id(status, sequence)
-    outcome = await ivr.store.record_status(call_sid, event_id, terminal=terminal, fields=fields)
-    if terminal:
-        # Wherever the caller was (waiting, ringing an agent, talking), routing lets go of it.
-        await ivr.dispatch.call_ended(call_sid=call_sid, now=ivr.clock.now())
-    return outcome == 2
+    try:
+        outcome = await ivr.store.record_status(
+            call_sid, event_id, terminal=terminal, fields=fields
+        )
+        if terminal:
+            # Wherever the caller was (waiting, ringing an agent, talking), routing lets go.
+            await ivr.dispatch.call_ended(call_sid=call_sid, now=ivr.clock.now())
+        if outcome == 2:
+            await ivr.store.note_ended(call_sid)
+    except Exception as exc:
+        # Twilio will not send this again: keep it in the database until Redis is back.
+        log.warning(
+            "status %s of call %s not applied (%s); parking it", event_id, call_sid,
+            type(exc).__name__, exc_info=not isinstance(exc, RedisError),
+        )  # fmt: skip
+        await _park(ivr, call_sid=call_sid, event_id=event_id, terminal=terminal, fields=fields)
+
+
+async def _park(
+    ivr: Ivr, *, call_sid: str, event_id: str, terminal: bool, fields: dict[str, Any]
+) -> None:
+    def store() -> None:
+        with session_scope(ivr.engine) as session:
+            parked.park(
+                session=session,
+                call_sid=call_sid,
+                event_id=event_id,
+                terminal=terminal,
+                fields=fields,
+                now=ivr.clock.now(),
+            )
+
+    await anyio.to_thread.run_sync(store)
 
 
 def status_event_id(status: str, sequence: str) -> str:
     """The natural key of a status callback within its call."""
     return f"{sequence}:{status}" if sequence else status
-
-
-async def forget_call_end(ivr: Ivr, *, call_sid: str, status: str, sequence: str) -> None:
-    await ivr.store.forget_end(call_sid, status_event_id(status, sequence))
 
 
 # --- for other domains -----------------------------------------------------------------------

@@ -74,7 +74,8 @@ def status_key(call_sid: str, event_id: str) -> str:
     return f"ivr:{{{call_sid}}}:status:{event_id}"
 
 
-def _flatten(fields: dict[str, Any]) -> list[str]:
+def flatten(fields: dict[str, Any]) -> list[str]:
+    """Fields as the scripts take them: name, value, ...; times as epoch seconds."""
     flat: list[str] = []
     for name, value in fields.items():
         flat.append(name)
@@ -156,7 +157,7 @@ class SessionStore:
 
     async def start(self, call_sid: str, fields: dict[str, Any], answer: str) -> str | None:
         """Create the call's session; for a repeated first request, the first answer."""
-        args: list[str | int] = [self._ttl, *_flatten({**fields, "step": 1, "r:0": answer})]
+        args: list[str | int] = [self._ttl, *flatten({**fields, "step": 1, "r:0": answer})]
         started: datetime = fields["started_at"]
         async with self._redis.pipeline(transaction=False) as pipe:
             await self._start(keys=[session_key(call_sid)], args=args, client=pipe)
@@ -172,7 +173,7 @@ class SessionStore:
         self, call_sid: str, step: int, fields: dict[str, Any], answer: str
     ) -> tuple[bool, str | None]:
         """Apply `step` once. (True, None) if applied here, else (False, the kept answer)."""
-        args: list[str | int] = [step, self._ttl, answer, *_flatten({**fields, "step": step + 1})]
+        args: list[str | int] = [step, self._ttl, answer, *flatten({**fields, "step": step + 1})]
         result = await self._advance(keys=[session_key(call_sid)], args=args)
         if result == 1:
             return True, None
@@ -184,11 +185,11 @@ class SessionStore:
         key = session_key(call_sid)
         async with self._redis.pipeline(transaction=True) as pipe:
             if only_new:
-                flat = _flatten(fields)
+                flat = flatten(fields)
                 for name, value in zip(flat[::2], flat[1::2], strict=True):
                     pipe.hsetnx(key, name, value)
             else:
-                pipe.hset(key, mapping=dict(zip(*[iter(_flatten(fields))] * 2, strict=True)))
+                pipe.hset(key, mapping=dict(zip(*[iter(flatten(fields))] * 2, strict=True)))
             pipe.expire(key, self._ttl)
             await pipe.execute()
 
@@ -196,7 +197,7 @@ class SessionStore:
         self, call_sid: str, event_id: str, *, terminal: bool, fields: dict[str, Any]
     ) -> int:
         """2: first end of the call; 1: a progress event; 0: a repeat or late event."""
-        args: list[str | int] = [self._ttl, "1" if terminal else "0", *_flatten(fields)]
+        args: list[str | int] = [self._ttl, "1" if terminal else "0", *flatten(fields)]
         result = await self._status(
             keys=[session_key(call_sid), status_key(call_sid, event_id)], args=args
         )
@@ -205,12 +206,20 @@ class SessionStore:
     async def note_ended(self, call_sid: str) -> None:
         await self._redis.lpush(ENDED_CALLS, call_sid)
 
-    async def forget_end(self, call_sid: str, event_id: str) -> None:
-        """Undo a recorded end whose follow-up failed, so Twilio's retry can drive it again."""
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hdel(session_key(call_sid), "ended")
-            pipe.delete(status_key(call_sid, event_id))
-            await pipe.execute()
+
+def record_status_sync(
+    client: redis.Redis,
+    call_sid: str,
+    event_id: str,
+    *,
+    terminal: bool,
+    flat_fields: list[str],
+    ttl_seconds: int,
+) -> int:
+    """The job side of `SessionStore.record_status`: the same script, the same answers."""
+    args: list[str | int] = [ttl_seconds, "1" if terminal else "0", *flat_fields]
+    result = client.eval(_STATUS, 2, session_key(call_sid), status_key(call_sid, event_id), *args)
+    return int(result)
 
 
 def load_sync(client: redis.Redis, call_sid: str) -> CallState | None:

@@ -9,7 +9,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from hotline.twilio_webhook import EMPTY_TWIML, TwilioForm, TwiML, VoiceRoute, fallback, field
+from hotline.twilio_webhook import (
+    EMPTY_TWIML,
+    TwilioForm,
+    TwiML,
+    VoiceRoute,
+    fallback,
+    field,
+    signed_field,
+)
 from ivr import queueing, service
 from ivr.runtime import Ivr
 from ivr.twiml import LAST_RESORT
@@ -107,8 +115,16 @@ async def connect(form: TwilioForm, ivr: IvrDep, agent: str = "") -> Response:
     return TwiML(answer)
 
 
+def _dial_result_fallback(request: Request) -> str:
+    # After a conversation the caller is done: never put them back in a queue.
+    if signed_field(request, "DialCallStatus") in ("completed", "answered"):
+        ivr: Ivr = request.app.state.ivr
+        return ivr.docs.goodbye(ivr.menu.default_language)
+    return _queue_fallback(request)
+
+
 @router.post("/dial-result", response_class=TwiML)
-@fallback(_queue_fallback)
+@fallback(_dial_result_fallback)
 async def dial_result(form: TwilioForm, ivr: IvrDep, agent: str = "", lang: str = "") -> Response:
     agent_id = _agent(agent)
     if agent_id is None:
@@ -166,7 +182,7 @@ async def status(form: TwilioForm, ivr: IvrDep) -> Response:
         return TwiML(EMPTY_TWIML)
     status_value = field(form, "CallStatus", limit=16)
     sequence = field(form, "SequenceNumber", limit=8)
-    ended = await service.record_call_status(
+    await service.record_call_status(
         ivr,
         call_sid=call_sid,
         status=status_value,
@@ -176,13 +192,4 @@ async def status(form: TwilioForm, ivr: IvrDep) -> Response:
         from_raw=field(form, "From"),
         to_raw=field(form, "To"),
     )
-    if ended:
-        try:
-            await ivr.store.note_ended(call_sid)
-        except Exception:
-            # Not queued for logging: forget this delivery so Twilio's retry can try again.
-            await service.forget_call_end(
-                ivr, call_sid=call_sid, status=status_value, sequence=sequence
-            )
-            raise
     return TwiML(EMPTY_TWIML)

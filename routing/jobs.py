@@ -8,11 +8,12 @@ when it runs: late, repeated or overtaken work changes nothing.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import redis
 from rq import Queue
 
+from hotline.chains import Chain
 from hotline.context import Services
 from hotline.db import session_scope
 from hotline.jobs import job_id, services
@@ -88,15 +89,7 @@ HEARTBEAT_SECONDS = 1
 HEARTBEAT_CHAIN = "{rt}:heartbeat"
 
 
-def start_heartbeat(connection: redis.Redis) -> bool:
-    """Start the heartbeat's chain of jobs unless one is alive (its mark is fresh)."""
-    if not connection.set(HEARTBEAT_CHAIN, 1, nx=True, ex=HEARTBEAT_SECONDS * 30):
-        return False
-    _queue(connection).enqueue(heartbeat, job_id=job_id("heartbeat", "start"), result_ttl=0)
-    return True
-
-
-def heartbeat() -> int:
+def heartbeat(token: str = "") -> int:
     """Fire the router's due timers and record its agent state changes; again in a second."""
     svc = services()
     try:
@@ -105,13 +98,12 @@ def heartbeat() -> int:
         save_figures()
         return fired
     finally:
-        svc.redis.set(HEARTBEAT_CHAIN, 1, ex=HEARTBEAT_SECONDS * 30)
-        due = svc.clock.now().timestamp() + HEARTBEAT_SECONDS
-        _queue(svc.redis).enqueue_in(
-            timedelta(seconds=HEARTBEAT_SECONDS),
-            heartbeat,
-            job_id=job_id("heartbeat", round(due, 3)),
-        )
+        HEARTBEAT.next(svc.redis, token, svc.clock.now())
+
+
+HEARTBEAT = Chain(
+    mark=HEARTBEAT_CHAIN, queue=QUEUE, func=heartbeat, every_seconds=HEARTBEAT_SECONDS
+)
 
 
 def tick() -> int:
