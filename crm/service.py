@@ -7,7 +7,15 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from crm import call_logging, callback_jobs, callback_reading, callback_results, callbacks, numbers
+from crm import (
+    call_logging,
+    callback_jobs,
+    callback_reading,
+    callback_results,
+    callbacks,
+    numbers,
+    screen_pop,
+)
 from crm.models import (
     ACTIVE_STATUSES,
     CallerProfile,
@@ -88,6 +96,10 @@ disposition_of = call_logging.disposition_of
 ticket_for_call = call_logging.ticket_for_call
 next_ticket_number = numbers.next_ticket_number
 parse_ticket_number = numbers.parse_ticket_number
+# What an agent sees of the caller on their line: crm/screen_pop.py.
+get_customer = screen_pop.get_customer
+open_tickets_of = screen_pop.open_tickets_of
+latest_events = screen_pop.latest_events
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from hotline.db import check_migrated
 from hotline.errors import install_error_handlers
 from hotline.jobs import use_services
 from hotline.metrics import WebhookTimer, WebhookTimings
+from hotline.pages import routes as pages
 from hotline.redis import async_client
 from hotline.settings import Settings, get_settings
 from hotline.twilio_webhook import SignatureValidators
@@ -31,6 +32,7 @@ from routing import access as routing_access
 from routing import access_api as routing_access_api
 from routing import alerts_api as routing_alerts_api
 from routing import api as routing_api
+from routing import console_api as routing_console_api
 from routing import stats_api as routing_stats_api
 from routing import supervisor_api as routing_supervisor_api
 from routing.config import routing_for
@@ -103,10 +105,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(crm_webhooks.router)
     app.include_router(crm_api.router)
     app.include_router(routing_access_api.router)
+    app.include_router(routing_console_api.router)
     app.include_router(routing_api.router)
     app.include_router(routing_stats_api.router)
     app.include_router(routing_supervisor_api.router)
     app.include_router(routing_alerts_api.router)
+    app.include_router(pages.router)
     app.state.webhook_timings = WebhookTimings()
     app.add_middleware(WebhookTimer, timings=app.state.webhook_timings)
     return app

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio
+import redis
 from redis.exceptions import RedisError
 
 from crm import service as crm
@@ -19,7 +20,7 @@ from hotline.phone import mask, to_e164
 from ivr import parked, queueing
 from ivr.menu import Node
 from ivr.runtime import Ivr, Step
-from ivr.session import CallState
+from ivr.session import CallState, load_sync
 from ivr.speech import digits_in, match_choice
 
 log = logging.getLogger(__name__)
@@ -322,3 +323,21 @@ async def _park(
 def status_event_id(status: str, sequence: str) -> str:
     """The natural key of a status callback within its call."""
     return f"{sequence}:{status}" if sequence else status
+
+
+# --- for other domains -----------------------------------------------------------------------
+
+
+class CallerOnLine(NamedTuple):
+    """Who is on a call, as the IVR learnt it when the call came in."""
+
+    number: str | None
+    customer_id: int | None
+
+
+def caller_on_line(*, client: redis.Redis, call_sid: str) -> CallerOnLine | None:
+    """The caller of a live call (for an agent's screen pop); None once its session is gone."""
+    state = load_sync(client, call_sid)
+    if state is None:
+        return None
+    return CallerOnLine(number=state.from_number, customer_id=state.customer_id)
