@@ -17,6 +17,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from crm import service as crm_service
+from crm import survey_service
 from hotline.auth import Supervisor
 from hotline.context import Services
 from hotline.db import session_scope
@@ -25,9 +26,9 @@ from hotline.errors import ERROR_RESPONSES, NotFound, Unauthorized
 from hotline.jobs import QUEUE_NAMES
 from hotline.metrics import WebhookTimings
 from routing.engine import SyncRouter
-from routing.stats import Callbacks, StatsReader
+from routing.stats import Callbacks, Satisfaction, StatsReader
 from routing.stats_figures import WINDOWS
-from routing.stats_models import SupervisorStats
+from routing.stats_models import Csat, SupervisorStats
 
 router = APIRouter(tags=["live figures"], responses=ERROR_RESPONSES)
 
@@ -54,7 +55,23 @@ def read_stats(*, reader: StatsReader, session: Session, now: datetime) -> Super
         placed_today=placed[0],
         placed_in_window=dict(zip(WINDOWS, placed[1:], strict=True)),
     )
-    return reader.read(now=now, callbacks=callbacks)
+    today, in_window = survey_service.read_csat(
+        reader.client, now=now, zone=reader.zone, windows=WINDOWS
+    )
+    satisfaction = Satisfaction(
+        today=_csat(today), in_window={n: _csat(counts) for n, counts in in_window.items()}
+    )
+    return reader.read(now=now, callbacks=callbacks, satisfaction=satisfaction)
+
+
+def _csat(counts: survey_service.CsatCounts) -> Csat:
+    """CSAT = share of scores 4-5; also the mean score (ARCHITECTURE.md's definition)."""
+    responses = counts.responses
+    return Csat(
+        responses=responses,
+        mean_score=round(counts.score_sum / responses, 2) if responses else None,
+        csat=round(counts.satisfied / responses, 4) if responses else None,
+    )
 
 
 @router.get("/api/supervisor/stats", response_model=SupervisorStats)

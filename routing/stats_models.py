@@ -7,6 +7,14 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 
+class Csat(BaseModel):
+    """SMS survey scores over a period (README "Surveys")."""
+
+    responses: int = Field(description="survey scores received")
+    mean_score: float | None = Field(description="average score, 1-5")
+    csat: float | None = Field(description="share of scores 4-5")
+
+
 class Figures(BaseModel):
     """Cumulative figures over a period (today, or the last N minutes); the README's
     "Live figures" gives the definitions. Ratios and averages are null with nothing to divide."""
@@ -34,6 +42,7 @@ class Figures(BaseModel):
     talk_seconds: float
     wrap_up_seconds: float
     callbacks_placed: int | None = Field(description="callbacks owed to callers; overall only")
+    csat: Csat | None = Field(default=None, description="survey scores; overall only")
 
 
 class LiveFigures(BaseModel):
