@@ -13,7 +13,10 @@ from sqlmodel import Session, select
 from crm import service
 from crm.models import CustomerBase, CustomerPhone, Ticket, TicketStatus
 from crm.survey_jobs import QUEUE
+from crm.survey_models import Survey, SurveyState
+from crm.survey_service import schedule_survey
 from hotline.outbox import OutboxMessage
+from hotline.settings import Settings
 
 MOBILE = "+8613812345678"
 
@@ -75,3 +78,24 @@ def texts_sent(session: Session) -> list[dict[str, object]]:
         select(OutboxMessage).where(OutboxMessage.operation == "messages.create")
     ).all()
     return [row.payload for row in sorted(rows, key=lambda row: row.id or 0)]
+
+
+def sent_survey(
+    session: Session,
+    *,
+    now: datetime,
+    settings: Settings,
+    language: str = "zh",
+    phone: str = MOBILE,
+) -> Survey:
+    """A survey texted to `phone` at `now`, waiting for a reply; committed."""
+    ticket = resolved_ticket(session, now=now, language=language, phone=phone)
+    assert ticket.id is not None
+    survey = schedule_survey(session=session, ticket_id=ticket.id, now=now, settings=settings)
+    assert survey is not None
+    survey.state, survey.phone, survey.sent_at = SurveyState.sent, phone, now
+    survey.message_sid = f"SM{ticket.id:032d}"
+    survey.body = "您的案件已处理完毕"
+    session.add(survey)
+    session.commit()
+    return survey

@@ -17,7 +17,6 @@ from crm.survey_service import Outgoing, cancel_surveys, claim, schedule_survey
 from hotline.clock import FrozenClock
 from hotline.context import Services
 from hotline.twilio_gateway import OutboxGateway
-from tests.conftest import OPEN_HOURS
 from tests.crm.surveys import resolved_ticket, run_due_jobs, scheduled_times, texts_sent
 
 DELAY = timedelta(seconds=600)
