@@ -29,20 +29,23 @@ def resolved_ticket(
     consent: bool = True,
     phone: str | None = MOBILE,
     phone_kind: str = "mobile",
+    customer_id: int | None = None,
 ) -> Ticket:
-    """A customer's ticket, just resolved; committed."""
-    customer = service.create_customer(
-        session=session,
-        data=CustomerBase(name="王芳", preferred_language=language, consent_sms=consent),
-        phones=[],
-        now=now,
-    )
-    assert customer.id is not None
-    if phone is not None:
-        session.add(CustomerPhone(customer_id=customer.id, number=phone, kind=phone_kind))
+    """A ticket just resolved, of a new customer (or of `customer_id`); committed."""
+    if customer_id is None:
+        customer = service.create_customer(
+            session=session,
+            data=CustomerBase(name="王芳", preferred_language=language, consent_sms=consent),
+            phones=[],
+            now=now,
+        )
+        assert customer.id is not None
+        customer_id = customer.id
+        if phone is not None:
+            session.add(CustomerPhone(customer_id=customer_id, number=phone, kind=phone_kind))
     ticket = Ticket(
         number=service.next_ticket_number(session=session, day=now.date()),
-        customer_id=customer.id,
+        customer_id=customer_id,
         category="cards",
         subject="信用卡 / Credit cards",
         status=TicketStatus.resolved,
