@@ -65,6 +65,7 @@ def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from rq import SimpleWorker, Worker
 
+    from crm.survey_jobs import start_sweeper
     from hotline.jobs import QUEUE_NAMES
     from hotline.redis import sync_client
     from ivr.jobs import start_call_logger
@@ -76,6 +77,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     connection = sync_client(settings.redis_url)
     start_heartbeat(connection)
     start_call_logger(connection)
+    start_sweeper(connection)
     # The router's heartbeat runs every second; its routine lines would drown the log.
     for name in ("rq.worker", "rq.queue", "rq.scheduler"):
         logging.getLogger(name).addFilter(_QuietHeartbeat())
@@ -90,7 +92,9 @@ class _QuietHeartbeat(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        routine = "heartbeat" in message or "call_logger" in message or "call-logger" in message
+        routine = any(
+            name in message for name in ("heartbeat", "call_logger", "call-logger", "survey-sweep")
+        )
         return record.levelno > logging.INFO or not routine
 
 
