@@ -119,7 +119,7 @@ def _understand(
     if survey.state == SurveyState.sent and now > window_ends:
         surveys.close_sent(session=session, survey_id=survey.id, state=SurveyState.expired, now=now)
         survey.state = SurveyState.expired
-    if survey.state == SurveyState.answered:
+    if survey.state == SurveyState.answered and now <= window_ends:
         return ReplyOutcome(text(language, "already_answered"), "already_answered"), survey.id
     if survey.state != SurveyState.sent:
         return ReplyOutcome(text(language, "no_open_survey"), "late"), survey.id

@@ -222,3 +222,12 @@ def test_a_reply_the_app_cannot_handle_still_gets_twiml(
 ) -> None:
     response = twilio.post(PATH, {"From": MOBILE, "Body": "5"})
     assert response.status_code == 200 and "<Response" in response.text
+
+
+def test_a_text_long_after_an_answered_survey_is_not_taken_for_a_second_score(
+    twilio: Twilio, session: Session, survey: Survey, clock: FrozenClock
+) -> None:
+    text_in(twilio, "5", sid="SM1")
+    clock.advance(30 * 24 * 3600)
+    assert "本号码不接收咨询" in text_in(twilio, "我的卡丢了", sid="SM2")
+    assert survey_now(session, survey).score == 5
