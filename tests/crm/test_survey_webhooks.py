@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as fuzzing
+from hypothesis import strategies as st
 from sqlmodel import Session, col, select
 
 from crm.models import Callback, Customer, EventKind, Ticket, TicketEvent, TicketStatus
@@ -231,3 +236,18 @@ def test_a_text_long_after_an_answered_survey_is_not_taken_for_a_second_score(
     clock.advance(30 * 24 * 3600)
     assert "本号码不接收咨询" in text_in(twilio, "我的卡丢了", sid="SM2")
     assert survey_now(session, survey).score == 5
+
+
+@fuzzing(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.text(max_size=300).map(lambda value: value.replace("\x00", "")),
+    opt_out_type=st.sampled_from(["", "STOP", "START", "HELP", "nonsense"]),
+    sid=st.text(alphabet="SMabc0123", min_size=1, max_size=40),
+)
+def test_any_signed_reply_gets_valid_twiml(
+    twilio: Twilio, survey: Survey, body: str, opt_out_type: str, sid: str
+) -> None:
+    answer = text_in(twilio, body, sid=sid, OptOutType=opt_out_type)
+    assert ET.fromstring(answer).tag == "Response"
