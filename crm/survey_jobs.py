@@ -9,20 +9,22 @@ number, same text, since the first claim) and marks it sent, or hands it back to
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import redis
 from rq import Queue
 from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from crm import survey_service as surveys
-from crm.survey_models import Survey, SurveyState
+from crm.survey_models import SkipReason, Survey, SurveyState
 from hotline.business_hours import parse_quiet_hours
 from hotline.context import Services
 from hotline.db import session_scope
 from hotline.jobs import job_id, services
 from hotline.phone import mask
+from hotline.settings import Settings
 from hotline.twilio_gateway import UNSUBSCRIBED, classify_failure
 
 log = logging.getLogger(__name__)
@@ -70,74 +72,76 @@ def send_survey(survey_id: str) -> str:
     """Text one survey if it is still due; whatever runs it twice, it texts once."""
     svc = services()
     now = svc.clock.now()
-    settings = svc.settings
-    outgoing: surveys.Outgoing | None = None
-    earlier_claim: datetime | None = None
-    attempt = 0
     with session_scope(svc.engine) as session:
         survey = session.get(Survey, survey_id)
         if survey is None or survey.state != SurveyState.scheduled:
             return f"nothing to do ({survey.state if survey else 'no survey'})"
-        if now < survey.due_at - EARLY_TOLERANCE:
-            due_at = survey.due_at  # moved since this job was scheduled
-            outcome = "not yet due"
+        claimed: _Claimed | None = None
+        wait_until = _not_before(survey, now, svc.settings)
+        if wait_until is not None:
+            surveys.postpone(session=session, survey_id=survey_id, due_at=wait_until)
         else:
-            due_at = parse_quiet_hours(settings.quiet_hours).next_allowed(now, settings.zone)
-            outcome = "quiet hours" if due_at > now else ""
-        if outcome:
-            session.execute(
-                update(Survey)
-                .where(col(Survey.id) == survey_id, col(Survey.state) == SurveyState.scheduled)
-                .values(due_at=due_at)
-            )
-        elif not surveys.ticket_surveyable(session=session, survey=survey):
-            surveys.close(
-                session=session, survey_id=survey_id, state=SurveyState.cancelled,
-                now=now, reason="ticket_reopened",
-            )  # fmt: skip
-            return "cancelled: the ticket is open again"
-        elif reason := surveys.skip_reason(
-            session=session, survey=survey, now=now, settings=settings
-        ):
-            surveys.close(
-                session=session, survey_id=survey_id, state=SurveyState.skipped,
-                now=now, reason=reason,
-            )  # fmt: skip
-            return f"skipped: {reason}"
-        else:
-            outgoing = surveys.prepare(session=session, survey=survey)
-            if outgoing is None:
-                surveys.close(
-                    session=session, survey_id=survey_id, state=SurveyState.skipped,
-                    now=now, reason="no_mobile",
-                )  # fmt: skip
-                return "skipped: no_mobile"
-            # Claimed before (an attempt whose outcome is unknown): ask Twilio first.
-            earlier_claim, attempt = survey.first_claimed_at, survey.attempts + 1
-            if not surveys.claim(session=session, survey=survey, outgoing=outgoing, now=now):
-                return "claimed by another worker"
-    if outcome:
-        _enqueue_at(svc.redis, survey_id, due_at)
-        return f"{outcome}: moved to {due_at.isoformat()}"
+            outcome = _claim(session, survey, now, svc.settings)
+            if isinstance(outcome, str):
+                return outcome
+            claimed = outcome
+    if claimed is None:
+        assert wait_until is not None
+        _enqueue_at(svc.redis, survey_id, wait_until)
+        return f"waits until {wait_until.isoformat()}"
     # Committed: the row says "sending" before Twilio hears of it.
-    assert outgoing is not None
-    return _deliver(svc, survey_id, outgoing, attempt=attempt, earlier_claim=earlier_claim)
+    return _deliver(svc, survey_id, claimed)
 
 
-def _deliver(
-    svc: Services,
-    survey_id: str,
-    outgoing: surveys.Outgoing,
-    *,
-    attempt: int,
-    earlier_claim: datetime | None,
-) -> str:
+def _not_before(survey: Survey, now: datetime, settings: Settings) -> datetime | None:
+    """When the survey may go if not now: its due time if the job came early (RQ's scheduler
+    may fire early; the survey may have been moved), the end of quiet hours if inside them."""
+    if now < survey.due_at - EARLY_TOLERANCE:
+        return survey.due_at
+    allowed = parse_quiet_hours(settings.quiet_hours).next_allowed(now, settings.zone)
+    return allowed if allowed > now else None
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    outgoing: surveys.Outgoing
+    attempt: int
+    # Set when an earlier attempt claimed it and its outcome is unknown: ask Twilio first.
+    earlier_claim: datetime | None
+
+
+def _claim(session: Session, survey: Survey, now: datetime, settings: Settings) -> _Claimed | str:
+    """Claim the survey for this worker, or close it and say why it will not go."""
+    if not surveys.ticket_surveyable(session=session, survey=survey):
+        surveys.close(
+            session=session, survey_id=survey.id, state=SurveyState.cancelled, now=now,
+            reason="ticket_reopened",
+        )  # fmt: skip
+        return "cancelled: the ticket is open again"
+    outgoing = surveys.prepare(session=session, survey=survey)
+    reason = surveys.skip_reason(session=session, survey=survey, now=now, settings=settings)
+    if reason is None and outgoing is None:
+        reason = SkipReason.no_mobile
+    if reason is not None or outgoing is None:
+        surveys.close(
+            session=session, survey_id=survey.id, state=SurveyState.skipped, now=now,
+            reason=reason,
+        )  # fmt: skip
+        return f"skipped: {reason}"
+    claimed = _Claimed(outgoing, survey.attempts + 1, survey.first_claimed_at)
+    if not surveys.claim(session=session, survey=survey, outgoing=outgoing, now=now):
+        return "claimed by another worker"
+    return claimed
+
+
+def _deliver(svc: Services, survey_id: str, claimed: _Claimed) -> str:
     from_ = svc.settings.twilio_phone_number
+    outgoing = claimed.outgoing
     try:
         sid = None
-        if earlier_claim is not None:
+        if claimed.earlier_claim is not None:
             sid = svc.gateway.find_sms(
-                to=outgoing.to, from_=from_, body=outgoing.body, since=earlier_claim
+                to=outgoing.to, from_=from_, body=outgoing.body, since=claimed.earlier_claim
             )
         if sid is None:
             sid = svc.gateway.send_sms(
@@ -147,7 +151,7 @@ def _deliver(
                 status_callback=svc.settings.public_url + STATUS_CALLBACK_PATH,
             )
     except Exception as exc:
-        return _failed(svc, survey_id, exc, attempt=attempt)
+        return _failed(svc, survey_id, exc, attempt=claimed.attempt)
     with session_scope(svc.engine) as session:
         now = svc.clock.now()
         if not surveys.mark_sent(session=session, survey_id=survey_id, message_sid=sid, now=now):

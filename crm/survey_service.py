@@ -196,6 +196,11 @@ def mark_failed(
     )
 
 
+def postpone(*, session: Session, survey_id: str, due_at: datetime) -> bool:
+    """A scheduled survey moved to a later time (quiet hours, or its job came early)."""
+    return _move(session, survey_id, [SurveyState.scheduled], due_at=due_at)
+
+
 def release(*, session: Session, survey_id: str, due_at: datetime, error: str) -> bool:
     """sending → scheduled again, for a retry at `due_at`."""
     return _move(
