@@ -34,6 +34,7 @@ class ReplyOutcome:
     outcome: str
     # A score counted for the first time (None on a repeat): the CSAT counters take it.
     new_score: int | None = None
+    survey_id: str | None = None
 
 
 def _customer_by_number(session: Session, number: str) -> Customer | None:
@@ -81,10 +82,10 @@ def handle_reply(
         session, from_number=from_number, body=body, opt_out_type=opt_out_type, now=now,
         settings=settings,
     )  # fmt: skip
-    reply_row.survey_id, reply_row.outcome = outcome[1], outcome[0].outcome
-    reply_row.score, reply_row.answer = outcome[0].new_score, outcome[0].answer[:1000]
+    reply_row.survey_id, reply_row.outcome = outcome.survey_id, outcome.outcome
+    reply_row.score, reply_row.answer = outcome.new_score, outcome.answer[:1000]
     session.add(reply_row)
-    return outcome[0]
+    return outcome
 
 
 def _understand(
@@ -95,7 +96,7 @@ def _understand(
     opt_out_type: str | None,
     now: datetime,
     settings: Settings,
-) -> tuple[ReplyOutcome, str | None]:
+) -> ReplyOutcome:
     reply = parse_reply(body, opt_out_type=opt_out_type)
     customer = _customer_by_number(session, from_number)
     survey = _latest_survey(session, from_number)
@@ -112,22 +113,27 @@ def _understand(
             customer.consent_sms = opted_in
             session.add(customer)
         key = "opted_in" if opted_in else "opted_out"
-        return ReplyOutcome(text(language, key), str(reply.kind)), survey.id if survey else None
+        survey_id = survey.id if survey else None
+        return ReplyOutcome(text(language, key), str(reply.kind), survey_id=survey_id)
     if survey is None:
-        return ReplyOutcome(text(language, "no_open_survey"), "no_survey"), None
+        return ReplyOutcome(text(language, "no_open_survey"), "no_survey")
     window_ends = (survey.sent_at or now) + timedelta(hours=settings.survey_reply_hours)
     if survey.state == SurveyState.sent and now > window_ends:
         surveys.close_sent(session=session, survey_id=survey.id, state=SurveyState.expired, now=now)
         survey.state = SurveyState.expired
     if survey.state == SurveyState.answered and now <= window_ends:
-        return ReplyOutcome(text(language, "already_answered"), "already_answered"), survey.id
+        return ReplyOutcome(
+            text(language, "already_answered"), "already_answered", survey_id=survey.id
+        )
     if survey.state != SurveyState.sent:
-        return ReplyOutcome(text(language, "no_open_survey"), "late"), survey.id
+        return ReplyOutcome(text(language, "no_open_survey"), "late", survey_id=survey.id)
     ticket = session.get(Ticket, survey.ticket_id)
     case = ticket.number if ticket else ""
     if reply.kind is ReplyKind.score and reply.score is not None:
         if not surveys.answer(session=session, survey_id=survey.id, score=reply.score, now=now):
-            return ReplyOutcome(text(language, "already_answered"), "already_answered"), survey.id
+            return ReplyOutcome(
+                text(language, "already_answered"), "already_answered", survey_id=survey.id
+            )
         session.refresh(survey)
         surveys.note_on_timeline(
             session=session,
@@ -140,15 +146,15 @@ def _understand(
             answer = text(language, "thanks_low", case=case)
         else:
             answer = text(language, "thanks", case=case)
-        return ReplyOutcome(answer, "score", new_score=reply.score), survey.id
+        return ReplyOutcome(answer, "score", new_score=reply.score, survey_id=survey.id)
     unclear = survey.unclear_replies + 1
     session.execute(
         update(Survey).where(col(Survey.id) == survey.id).values(unclear_replies=unclear)
     )
     if unclear >= MAX_UNCLEAR:
         surveys.close_sent(session=session, survey_id=survey.id, state=SurveyState.expired, now=now)
-        return ReplyOutcome(text(language, "close_unclear"), "unclear_closed"), survey.id
-    return ReplyOutcome(text(language, "ask_again"), "unclear"), survey.id
+        return ReplyOutcome(text(language, "close_unclear"), "unclear_closed", survey_id=survey.id)
+    return ReplyOutcome(text(language, "ask_again"), "unclear", survey_id=survey.id)
 
 
 # --- delivery reports ------------------------------------------------------------------------
