@@ -71,6 +71,7 @@ class EventKind(StrEnum):
     callback_result = "callback_result"
     note = "note"
     status_change = "status_change"
+    survey = "survey"
 
 
 # --- customers -------------------------------------------------------------------------------

@@ -117,3 +117,44 @@ def parse_calendar(hours_spec: str, *, timezone: str, holidays: str = "") -> Bus
         hours={day: tuple(sorted(ranges)) for day, ranges in hours.items()},
         holidays=holiday_dates,
     )
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """Local hours in which no customer is texted, e.g. 21:00-08:00 (may span midnight)."""
+
+    start: time
+    end: time
+
+    def contains(self, moment: datetime, zone: ZoneInfo) -> bool:
+        now = moment.astimezone(zone).time()
+        if self.start == self.end:
+            return False
+        if self.start < self.end:
+            return self.start <= now < self.end
+        return now >= self.start or now < self.end
+
+    def next_allowed(self, moment: datetime, zone: ZoneInfo) -> datetime:
+        """`moment` itself outside quiet hours, else the end of the quiet period (UTC)."""
+        if not self.contains(moment, zone):
+            return moment.astimezone(UTC)
+        local = moment.astimezone(zone)
+        day = local.date()
+        if self.start > self.end and local.time() >= self.start:
+            day += timedelta(days=1)  # evening: the quiet period ends tomorrow morning
+        # Built from the wall-clock time, so a DST change in the zone lands on the local hour.
+        return datetime.combine(day, self.end, tzinfo=zone).astimezone(UTC)
+
+
+def parse_quiet_hours(spec: str) -> QuietHours:
+    """`21:00-08:00`, or empty / `none` for no quiet hours."""
+    text = spec.strip().lower()
+    if text in ("", "none", "off"):
+        return QuietHours(time(0), time(0))
+    match = re.fullmatch(r"(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})", text)
+    if not match:
+        raise BusinessHoursError(f"cannot read quiet hours {spec!r}; expected e.g. '21:00-08:00'")
+    start, end = _parse_time(match[1]), _parse_time(match[2])
+    if time.max in (start, end):
+        raise BusinessHoursError("quiet hours use 00:00, not 24:00")
+    return QuietHours(start, end)

@@ -66,6 +66,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from rq import SimpleWorker, Worker
 
     from crm.callback_jobs import SWEEPER
+    from crm.survey_jobs import SURVEY_SWEEPER
     from hotline.chains import ChainKeeper
     from hotline.jobs import QUEUE_NAMES
     from hotline.probes import WORKER_TTL_SECONDS
@@ -78,7 +79,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     connection = sync_client(settings.redis_url)
     # Started now, and again by the keeper whenever one dies (a Redis outage breaks them).
-    keeper = ChainKeeper(connection, [HEARTBEAT, CALL_LOGGER, SWEEPER])
+    keeper = ChainKeeper(connection, [HEARTBEAT, CALL_LOGGER, SWEEPER, SURVEY_SWEEPER])
     keeper.check()
     keeper.start()
     # The router's heartbeat runs every second; its routine lines would drown the log.
@@ -97,7 +98,9 @@ class _QuietHeartbeat(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        routine = "heartbeat" in message or "call_logger" in message or "call-logger" in message
+        routine = any(
+            name in message for name in ("heartbeat", "call_logger", "call-logger", "survey-sweep")
+        )
         return record.levelno > logging.INFO or not routine
 
 

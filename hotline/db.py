@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -62,6 +65,33 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+_AFTER_COMMIT = "hotline_after_commit"
+_LISTENING = "hotline_after_commit_listening"
+
+
+def after_commit(session: Session, work: Callable[[], None]) -> None:
+    """Run `work` once this session's transaction has committed (never if it rolls back):
+    jobs are enqueued only for rows that exist, so a worker never looks for a missing one."""
+    if not session.info.get(_LISTENING):
+        session.info[_LISTENING] = True
+        event.listen(session, "after_commit", _run_after_commit)
+        event.listen(session, "after_rollback", _drop_after_commit)
+    session.info.setdefault(_AFTER_COMMIT, []).append(work)
+
+
+def _run_after_commit(session: Session) -> None:
+    for work in session.info.pop(_AFTER_COMMIT, []):
+        try:
+            work()
+        except Exception:
+            # The rows are committed; the sweeper jobs pick up what could not be enqueued.
+            log.exception("work after commit failed")
+
+
+def _drop_after_commit(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
 
 
 def alembic_config(url: str) -> Config:

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from hotline.business_hours import BusinessHoursError, parse_quiet_hours
+
 # Values that are fine on a laptop and never in production: start-up refuses them there.
 DEV_AUTH_TOKEN = "dev-twilio-auth-token-not-secret"
 DEV_ACCOUNT_SID = "AC00000000000000000000000000000000"
@@ -127,6 +129,14 @@ class Settings(BaseSettings):
     callback_claim_timeout_seconds: int = Field(300, ge=30)
     # Ticket categories called back at any hour, like the lost-card line (comma-separated).
     callback_around_the_clock: str = "cards.lost_stolen"
+    # SMS satisfaction surveys (crm/survey_*.py): sent this long after resolution, never in
+    # quiet hours (bank time; then at their end), at most one per customer per period.
+    survey_delay_seconds: int = Field(600, ge=0)
+    quiet_hours: str = "21:00-08:00"
+    survey_min_days: int = Field(30, ge=0)
+    survey_reply_hours: int = Field(72, ge=1)
+    # A survey left "sending" longer than this belonged to a worker that died: recovered.
+    survey_sending_timeout_seconds: int = Field(600, ge=30)
     demo_data: bool = True
     log_level: str = "INFO"
 
@@ -137,6 +147,15 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _readable_quiet_hours(cls, value: str) -> str:
+        try:
+            parse_quiet_hours(value)
+        except BusinessHoursError as exc:
+            raise ValueError(str(exc)) from exc
         return value
 
     @field_validator("public_url", "twilio_api_base")

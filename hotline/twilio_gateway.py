@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import Engine
+from sqlmodel import col, select
+from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
@@ -24,6 +26,11 @@ from hotline.phone import mask
 from hotline.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# Looking a message up: Twilio's clock and ours may differ a little; a survey is one of few
+# texts a customer gets, so the newest few are enough.
+LOOKUP_SLACK = timedelta(minutes=2)
+LOOKUP_LIMIT = 50
 
 
 class TwilioGateway(Protocol):
@@ -49,6 +56,11 @@ class TwilioGateway(Protocol):
     def redirect_queue_member(self, *, queue_sid: str, call_sid: str, url: str) -> None: ...
 
     def send_sms(self, *, to: str, from_: str, body: str, status_callback: str | None) -> str: ...
+
+    def find_sms(self, *, to: str, from_: str, body: str, since: datetime) -> str | None:
+        """The sid of a message with this text sent to `to` since `since`, if Twilio has one:
+        how a job that died after sending learns that it did."""
+        ...
 
 
 class BaseUrlHttpClient(TwilioHttpClient):  # type: ignore[misc]
@@ -140,6 +152,14 @@ class RestGateway:
         log.info("sent SMS %s to %s", message.sid, mask(to))
         return str(message.sid)
 
+    def find_sms(self, *, to: str, from_: str, body: str, since: datetime) -> str | None:
+        earliest = since - LOOKUP_SLACK
+        for message in self._client.messages.list(to=to, from_=from_, limit=LOOKUP_LIMIT):
+            created = message.date_created
+            if message.body == body and (created is None or created >= earliest):
+                return str(message.sid)
+        return None
+
 
 class OutboxGateway:
     """With no Twilio credentials: keep what would have been sent, send nothing."""
@@ -200,8 +220,37 @@ class OutboxGateway:
             {"to": to, "from": from_, "body": body, "status_callback": status_callback},
         )
 
+    def find_sms(self, *, to: str, from_: str, body: str, since: datetime) -> str | None:
+        with session_scope(self._engine) as session:
+            rows = session.exec(
+                select(OutboxMessage)
+                .where(OutboxMessage.operation == "messages.create")
+                .where(col(OutboxMessage.created_at) >= since - LOOKUP_SLACK)
+                .order_by(col(OutboxMessage.id))
+            ).all()
+        for row in rows:
+            payload = row.payload
+            if (payload.get("to"), payload.get("from"), payload.get("body")) == (to, from_, body):
+                return f"OB{row.id:032d}"
+        return None
+
 
 def make_gateway(settings: Settings, engine: Engine, now: Callable[[], datetime]) -> TwilioGateway:
     if settings.twilio_is_live:
         return RestGateway.from_settings(settings)
     return OutboxGateway(engine, now)
+
+
+# Twilio's codes for a message that must not be retried: the recipient opted out (STOP/TD),
+# or the number is not a valid one.
+UNSUBSCRIBED = 21610
+INVALID_NUMBER = 21211
+
+
+def classify_failure(exc: BaseException) -> tuple[int | None, bool]:
+    """(Twilio's error code if it gave one, whether trying again may help)."""
+    if isinstance(exc, TwilioRestException):
+        status = int(exc.status or 0)
+        return exc.code, status >= 500 or status == 429
+    # No answer at all (timeout, connection refused): Twilio may or may not have it.
+    return None, True

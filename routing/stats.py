@@ -29,7 +29,14 @@ from routing.stats_figures import (
     total_time,
     windows_of,
 )
-from routing.stats_models import AgentFigures, Figures, LiveFigures, QueueFigures, SupervisorStats
+from routing.stats_models import (
+    AgentFigures,
+    Csat,
+    Figures,
+    LiveFigures,
+    QueueFigures,
+    SupervisorStats,
+)
 
 STATES = ("available", "reserved", "busy", "wrap_up", "break", "missed", "offline")
 P = "{rt}:"
@@ -42,6 +49,14 @@ class Callbacks:
     due: int
     today: CallbackCounts
     in_window: Mapping[int, CallbackCounts]
+
+
+@dataclass(frozen=True)
+class Satisfaction:
+    """From the CRM's surveys: CSAT today and in each rolling window."""
+
+    today: Csat
+    in_window: Mapping[int, Csat]
 
 
 @dataclass(frozen=True)
@@ -95,6 +110,14 @@ class StatsReader:
         self._config = config
         self._zone = ZoneInfo(config.timezone)
 
+    @property
+    def client(self) -> redis.Redis:
+        return self._client
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self._zone
+
     def periods(self, now: datetime) -> Periods:
         return Periods.at(now, self._zone)
 
@@ -126,7 +149,13 @@ class StatsReader:
             waiting[queue] = (count, _longest(head, now))
         return waiting, {state: int(next(replies)) for state in STATES}
 
-    def read(self, *, now: datetime, callbacks: Callbacks | None = None) -> SupervisorStats:
+    def read(
+        self,
+        *,
+        now: datetime,
+        callbacks: Callbacks | None = None,
+        satisfaction: Satisfaction | None = None,
+    ) -> SupervisorStats:
         periods = self.periods(now)
         queues = list(self._config.queues)
         minutes = [periods.minute - n for n in range(max(WINDOWS))]
@@ -186,6 +215,10 @@ class StatsReader:
                 callbacks,
             )
         )
+        if satisfaction is not None:
+            overall.today.csat = satisfaction.today
+            for n in WINDOWS:
+                getattr(overall, f"last_{n}_minutes").csat = satisfaction.in_window.get(n)
         return SupervisorStats(
             generated_at=now,
             day=periods.day,

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from crm import service as crm_service
+from crm import survey_service
 from hotline.auth import Supervisor
 from hotline.context import Services
 from hotline.db import session_scope
@@ -28,9 +29,9 @@ from hotline.jobs import QUEUE_NAMES
 from hotline.metrics import WebhookTimings
 from routing import alert_feed, alerts, history
 from routing.engine import SyncRouter
-from routing.stats import Callbacks, StatsReader
+from routing.stats import Callbacks, Satisfaction, StatsReader
 from routing.stats_figures import WINDOWS, CallbackCounts
-from routing.stats_models import History, SupervisorStats
+from routing.stats_models import Csat, History, SupervisorStats
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["live figures"], responses=ERROR_RESPONSES)
@@ -64,7 +65,23 @@ def read_stats(*, reader: StatsReader, session: Session, now: datetime) -> Super
         today=by_period[0],
         in_window=dict(zip(WINDOWS, by_period[1:], strict=True)),
     )
-    return reader.read(now=now, callbacks=callbacks)
+    today, in_window = survey_service.read_csat(
+        reader.client, now=now, zone=reader.zone, windows=WINDOWS
+    )
+    satisfaction = Satisfaction(
+        today=_csat(today), in_window={n: _csat(counts) for n, counts in in_window.items()}
+    )
+    return reader.read(now=now, callbacks=callbacks, satisfaction=satisfaction)
+
+
+def _csat(counts: survey_service.CsatCounts) -> Csat:
+    """CSAT = share of scores 4-5; also the mean score (ARCHITECTURE.md's definition)."""
+    responses = counts.responses
+    return Csat(
+        responses=responses,
+        mean_score=round(counts.score_sum / responses, 2) if responses else None,
+        csat=round(counts.satisfied / responses, 4) if responses else None,
+    )
 
 
 @router.get("/api/supervisor/stats", response_model=SupervisorStats)

@@ -7,6 +7,14 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 
+class Csat(BaseModel):
+    """SMS survey scores over a period (README "Surveys")."""
+
+    responses: int = Field(description="survey scores received")
+    mean_score: float | None = Field(description="average score, 1-5")
+    csat: float | None = Field(description="share of scores 4-5")
+
+
 class Figures(BaseModel):
     """Cumulative figures over a period (today, or the last N minutes); the README's
     "Live figures" gives the definitions. Ratios and averages are null with nothing to divide."""
@@ -45,6 +53,7 @@ class Figures(BaseModel):
     callbacks_failed: int | None = Field(
         default=None, description="callbacks given up: retries exhausted or number refused"
     )
+    csat: Csat | None = Field(default=None, description="survey scores; overall only")
 
 
 class LiveFigures(BaseModel):

@@ -13,7 +13,13 @@ from simulator.callers import Answerer, Directory, Script, Step
 from simulator.clock import SimClock
 from simulator.dialing import ConferenceRoom
 from simulator.flow import Dequeued, Document, EndedByApi, Interrupt, Redirected
-from simulator.messaging import Message, SmsReplier, inbound_params, opt_out_type
+from simulator.messaging import (
+    Message,
+    SmsReplier,
+    inbound_params,
+    opt_out_type,
+    reply_messages,
+)
 from simulator.queueing import DEFAULT_MAX_SIZE, Member, Queue
 from simulator.recording import Recording
 from simulator.signing import new_sid
@@ -360,6 +366,14 @@ class Exchange:
             params=params,
             purpose="sms",
         )
+        if delivery.response is not None and delivery.response.status_code == 200:
+            # The app's TwiML <Message>s go back to the phone, as Twilio sends them.
+            for reply in reply_messages(delivery.response.text):
+                message = Message(
+                    new_sid("SM"), self.account_sid, from_, to, reply, "outbound-reply",
+                    self.clock.now(), status="sent",
+                )  # fmt: skip
+                self.messages[message.sid] = message
         return delivery.request
 
     # Run ---------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -98,3 +99,16 @@ def inbound_params(*, sid: str, account_sid: str, from_: str, to: str, body: str
 
 # Given a message the app sent, what the virtual phone texts back (None: no reply).
 SmsReplier = Callable[[Message], str | None]
+
+
+def reply_messages(twiml: str) -> list[str]:
+    """The texts of the <Message> verbs in an app's answer to an inbound SMS."""
+    try:
+        root = ET.fromstring(twiml.strip())
+    except ET.ParseError:
+        return []
+    texts = []
+    for element in root.iter("Message"):
+        body = element.find("Body")
+        texts.append("".join((body if body is not None else element).itertext()).strip())
+    return texts

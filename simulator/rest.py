@@ -269,6 +269,34 @@ def create_rest_app(exchange: Exchange, auth_token: str) -> Starlette:
             )
         return JSONResponse(member_json(queue, member, exchange.account_sid, position))
 
+    async def messages(request: Request, form: FormData) -> Response:
+        if request.method == "POST":
+            return await create_message(request, form)
+        # messages.list: newest first, filtered on To and From as Twilio does; one page.
+        query = request.query_params
+        found = [
+            message
+            for message in exchange.messages.values()
+            if query.get("To") in (None, message.to) and query.get("From") in (None, message.from_)
+        ]
+        found.sort(key=lambda message: message.date_created, reverse=True)
+        size = int(query.get("PageSize") or 50)
+        items = [message_json(message) for message in found[:size]]
+        uri = f"/2010-04-01/Accounts/{exchange.account_sid}/Messages.json"
+        return JSONResponse(
+            {
+                "messages": items,
+                "uri": uri,
+                "first_page_uri": uri,
+                "next_page_uri": None,
+                "previous_page_uri": None,
+                "page": 0,
+                "page_size": size,
+                "start": 0,
+                "end": max(0, len(items) - 1),
+            }
+        )
+
     async def create_message(request: Request, form: FormData) -> Response:
         to = field(form, "To")
         from_ = field(form, "From") or field(form, "MessagingServiceSid")
@@ -316,7 +344,7 @@ def create_rest_app(exchange: Exchange, auth_token: str) -> Starlette:
             guarded(member_resource),
             methods=["GET", "POST"],
         ),
-        Route(f"{API}/Messages.json", guarded(create_message), methods=["POST"]),
+        Route(f"{API}/Messages.json", guarded(messages), methods=["GET", "POST"]),
         Route(f"{API}/Messages/{{message_sid}}.json", guarded(message_resource), methods=["GET"]),
     ]
     return Starlette(routes=routes)

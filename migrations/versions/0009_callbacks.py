@@ -1,7 +1,7 @@
 """Callbacks placed as outbound calls: attempts, the call, its outcome.
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0007
 Create Date: 2026-11-29 06:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import hotline.db_types
 
 revision: str = "0009"
-down_revision: str | None = "0005"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

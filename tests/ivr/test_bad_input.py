@@ -24,6 +24,7 @@ VOICE_PATHS = [
     "/twilio/voice/status",
     "/twilio/recordings/status",
     "/twilio/sms/incoming",
+    "/twilio/sms/status",
 ]
 # Only Play, Say, Pause, Hangup, Redirect, Leave and Gather are allowed in a waitUrl document.
 WAIT_VERBS = {"Say", "Play", "Pause", "Hangup", "Redirect", "Leave", "Gather"}

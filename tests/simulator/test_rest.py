@@ -15,6 +15,7 @@ from twilio.rest import Client
 from simulator.callers import Directory, Step, VirtualCustomer, press, record
 from simulator.clock import SimClock
 from simulator.exchange import Exchange, PhoneNumber
+from simulator.messaging import reply_messages
 from simulator.server import EmulatorServer
 from simulator.webhook import AppEndpoint
 from tests.simulator.apps import ACCOUNT, BANK, CALLER, PUBLIC, TOKEN, TwimlApp, twiml
@@ -189,3 +190,22 @@ def _wait_for_queue(client: Client) -> Any:
             return queues[0]
         time.sleep(0.01)
     raise AssertionError("the caller never reached the queue")
+
+
+def test_messages_list_finds_the_texts_to_one_number(server: EmulatorServer) -> None:
+    client = client_for(server)
+    sent = client.messages.create(to=CALLER, from_=BANK, body="您的案件已处理完毕")
+    client.messages.create(to="+8613900000000", from_=BANK, body="another customer")
+    found = client.messages.list(to=CALLER, from_=BANK, limit=20)
+    assert [(message.sid, message.body) for message in found] == [(sent.sid, "您的案件已处理完毕")]
+    assert server.exchange is not None
+    server.run(server.exchange.drain())
+
+
+def test_the_apps_message_replies_are_what_the_phone_receives() -> None:
+    twiml_answer = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        "<Response><Message>谢谢</Message><Message><Body>Thanks</Body></Message></Response>"
+    )
+    assert reply_messages(twiml_answer) == ["谢谢", "Thanks"]
+    assert reply_messages("not xml") == []
