@@ -7,11 +7,12 @@ from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
 import crm.models
+import hotline.audit
 import hotline.outbox
 import recordings.models
 import routing.models
 
-_ = (crm.models, hotline.outbox, recordings.models, routing.models)
+_ = (crm.models, hotline.audit, hotline.outbox, recordings.models, routing.models)
 target_metadata = SQLModel.metadata
 
 

@@ -27,6 +27,7 @@ from sqlmodel import Session, SQLModel
 from twilio.request_validator import RequestValidator
 
 import crm.models
+import hotline.audit
 import hotline.outbox
 import recordings.models
 import routing.models
@@ -37,7 +38,7 @@ from hotline.jobs import QUEUE_NAMES
 from hotline.settings import Environment, Settings
 from ivr.jobs import log_ended_calls
 
-_ = (crm.models, hotline.outbox, recordings.models, routing.models)
+_ = (crm.models, hotline.audit, hotline.outbox, recordings.models, routing.models)
 
 TEST_TOKEN = "test-auth-token-0123456789abcdef"
 TEST_ACCOUNT = "AC" + "1" * 32
