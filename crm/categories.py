@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, Field, model_validator
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from crm.ticket_models import (
@@ -55,9 +56,16 @@ def ensure_categories(*, session: Session) -> None:
     """Write the default tree into an empty table."""
     if session.exec(select(func.count()).select_from(TicketCategory)).one():
         return
-    for category in load_config().categories:
-        session.add(TicketCategory(**category.model_dump(), parent=parent_of(category.code)))
-        session.flush()
+    try:
+        # A savepoint: another process starting at the same moment may seed first.
+        with session.begin_nested():
+            for category in load_config().categories:
+                session.add(
+                    TicketCategory(**category.model_dump(), parent=parent_of(category.code))
+                )
+                session.flush()
+    except IntegrityError:
+        return
 
 
 def list_categories(*, session: Session) -> list[TicketCategory]:

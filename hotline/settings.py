@@ -105,7 +105,7 @@ class Settings(BaseSettings):
     # How long one supervisor stream (SSE) stays open; browsers reconnect by themselves.
     stats_stream_seconds: int = Field(300, ge=1, le=3600)
 
-    repeat_contact_window_days: int = 7
+    repeat_contact_window_days: int = Field(7, ge=0, le=365)
     demo_data: bool = True
     log_level: str = "INFO"
 
