@@ -11,6 +11,7 @@ from sqlmodel import Session
 from crm.access import Viewer
 from hotline.auth import CurrentAgent
 from hotline.deps import SessionDep
+from hotline.errors import Invalid
 
 
 class StaffRecord(Protocol):
@@ -43,3 +44,12 @@ def get_viewer(request: Request, session: SessionDep, principal: CurrentAgent) -
 
 
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]
+
+
+def check_assignee(request: Request, session: Session, agent_id: int | None) -> None:
+    """A ticket is assigned only to an agent who exists (422 otherwise)."""
+    if agent_id is None:
+        return
+    lookup: StaffLookup = request.app.state.staff_lookup
+    if lookup(session=session, agent_id=agent_id) is None:
+        raise Invalid(f"no agent {agent_id}")

@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from crm import access, tickets
-from crm.deps import ViewerDep
+from crm.deps import ViewerDep, check_assignee
 from crm.models import (
     LinkRequest,
     MergeRequest,
@@ -92,10 +92,15 @@ def list_tickets(
 
 @router.post("", response_model=TicketDetail, status_code=201)
 def create_ticket(
-    data: TicketCreate, session: SessionDep, services: ServicesDep, auditor: AuditorDep
+    request: Request,
+    data: TicketCreate,
+    session: SessionDep,
+    services: ServicesDep,
+    auditor: AuditorDep,
 ) -> TicketDetail:
     """A ticket an agent opens by hand (e-mail, web form, branch); assigned to them unless
     another assignee is named."""
+    check_assignee(request, session, data.assignee_id)
     ticket = tickets.create_ticket(
         session=session,
         data=data,
@@ -116,6 +121,7 @@ def get_ticket(number: TicketNumber, session: SessionDep, viewer: ViewerDep) -> 
 
 @router.patch("/{number}", response_model=TicketDetail)
 def update_ticket(
+    request: Request,
     number: TicketNumber,
     data: TicketUpdate,
     session: SessionDep,
@@ -123,6 +129,7 @@ def update_ticket(
     auditor: AuditorDep,
 ) -> TicketDetail:
     ticket = access.require_ticket(session=session, viewer=viewer, number=number)
+    check_assignee(request, session, data.assignee_id)
     changes = tickets.update_ticket(
         session=session, ticket=ticket, data=data, actor=auditor.actor, now=auditor.now
     )

@@ -264,3 +264,22 @@ def test_no_route_edits_or_deletes_the_timeline(app_client: TestClient) -> None:
             assert "delete" not in operations and "put" not in operations, path
             if path != "/api/tickets/{number}":
                 assert "patch" not in operations, path
+
+
+def test_a_ticket_opened_by_an_answered_call_is_assigned_to_its_agent(
+    app_client: TestClient, engine: Engine, clock: FrozenClock, crew: Crew
+) -> None:
+    number = log_call(engine, clock, sid=call_sid(1), agent_id=crew.cards.agent_id)
+    ticket = app_client.get(f"/api/tickets/{number}", headers=crew.cards.headers).json()
+    assert ticket["assignee_id"] == crew.cards.agent_id
+
+
+def test_a_ticket_is_assigned_only_to_an_agent_who_exists(
+    app_client: TestClient, engine: Engine, clock: FrozenClock, crew: Crew
+) -> None:
+    number = log_call(engine, clock, sid=call_sid(1))
+    response = app_client.patch(
+        f"/api/tickets/{number}", json={"assignee": 999_999}, headers=crew.supervisor.headers
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"] == "no agent 999999"
