@@ -39,18 +39,25 @@ class TicketFilters:
     created_to: datetime | None = None  # exclusive
 
 
-def _conditions(filters: TicketFilters) -> list[ColumnElement[bool]]:
+def _conditions(session: Session, filters: TicketFilters) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
+    if filters.phone is not None:
+        # The owner first, in its own indexed look-up: an OR over a sub-select makes
+        # PostgreSQL scan every ticket, two plain index conditions do not.
+        owner = session.exec(
+            select(CustomerPhone.customer_id).where(CustomerPhone.number == filters.phone)
+        ).first()
+        if owner is not None:
+            conditions.append(
+                or_(
+                    col(Ticket.customer_id) == owner,
+                    col(Ticket.contact_phone) == filters.phone,
+                )
+            )
+        else:
+            conditions.append(col(Ticket.contact_phone) == filters.phone)
     if filters.number is not None:
         conditions.append(col(Ticket.number) == filters.number)
-    if filters.phone is not None:
-        owners = select(CustomerPhone.customer_id).where(CustomerPhone.number == filters.phone)
-        conditions.append(
-            or_(
-                col(Ticket.customer_id).in_(owners),
-                col(Ticket.contact_phone) == filters.phone,
-            )
-        )
     if filters.customer_id is not None:
         conditions.append(col(Ticket.customer_id) == filters.customer_id)
     if filters.statuses:
@@ -85,7 +92,7 @@ def search_tickets(
     offset: int = 0,
 ) -> tuple[list[Ticket], int]:
     """A page of tickets, and how many match in all."""
-    conditions = _conditions(filters)
+    conditions = _conditions(session, filters)
     if scope is not None:
         conditions.append(scope)
     query = select(Ticket).where(*conditions)
