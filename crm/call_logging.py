@@ -84,6 +84,8 @@ def ticket_for_call(
         complaint=record.complaint,
         priority=record.priority or 3,
         subject=record.subject,
+        # The agent who answered owns the case they opened until someone reassigns it.
+        assignee_id=record.agent_id,
         created_at=now,
         updated_at=now,
         last_contact_at=now,

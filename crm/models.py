@@ -1,4 +1,5 @@
-"""Customers, tickets with their timeline, call logs and callbacks."""
+"""Call logs and callbacks; customers and tickets live in crm/customer_models.py and
+crm/ticket_models.py and are re-exported here, so `crm.models` names every CRM table."""
 
 from __future__ import annotations
 
@@ -7,49 +8,99 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from crm.customer_models import (
+    E164,
+    CallerProfile,
+    Customer,
+    CustomerBase,
+    CustomerCreate,
+    CustomerMerge,
+    CustomerPhone,
+    CustomerPublic,
+    CustomerUpdate,
+    Department,
+    MaskedRef,
+    Segment,
+    check_masked_ref,
+)
+from crm.ticket_models import (
+    ACTIVE_STATUSES,
+    Channel,
+    EventKind,
+    LinkRequest,
+    MergeRequest,
+    NoteCreate,
+    Ticket,
+    TicketBase,
+    TicketCategory,
+    TicketCategoryCreate,
+    TicketCategoryPublic,
+    TicketCategoryUpdate,
+    TicketCounter,
+    TicketCreate,
+    TicketDetail,
+    TicketEvent,
+    TicketEventPublic,
+    TicketLink,
+    TicketPublic,
+    TicketStatus,
+    TicketType,
+    TicketUpdate,
+    TransitionRequest,
+)
 from hotline.db_types import UTCDateTime
 
-
-# Enums are stored as plain strings: a new value needs no ALTER TYPE on PostgreSQL.
-class Segment(StrEnum):
-    standard = "standard"
-    vip = "vip"
-
-
-class Channel(StrEnum):
-    phone = "phone"
-    sms = "sms"
-    email = "email"
-    web = "web"
-
-
-class TicketStatus(StrEnum):
-    new = "new"
-    open = "open"
-    pending_customer = "pending_customer"
-    pending_department = "pending_department"
-    escalated = "escalated"
-    resolved = "resolved"
-    closed = "closed"
-
-
-# A repeat contact attaches to a ticket in one of these states.
-ACTIVE_STATUSES = (
-    TicketStatus.new,
-    TicketStatus.open,
-    TicketStatus.pending_customer,
-    TicketStatus.pending_department,
-    TicketStatus.escalated,
-)
-
-
-class TicketType(StrEnum):
-    inquiry = "inquiry"
-    complaint = "complaint"
-    request = "request"
+__all__ = [
+    "ACTIVE_STATUSES",
+    "E164",
+    "CallDisposition",
+    "CallLog",
+    "CallLogPublic",
+    "CallRecord",
+    "Callback",
+    "CallbackPublic",
+    "CallerProfile",
+    "Channel",
+    "Customer",
+    "CustomerBase",
+    "CustomerCreate",
+    "CustomerMerge",
+    "CustomerOverview",
+    "CustomerPhone",
+    "CustomerPublic",
+    "CustomerUpdate",
+    "Department",
+    "EventKind",
+    "LinkRequest",
+    "MaskedRef",
+    "MergeRequest",
+    "NoteCreate",
+    "OverviewCall",
+    "Segment",
+    "Ticket",
+    "TicketBase",
+    "TicketCategory",
+    "TicketCategoryCreate",
+    "TicketCategoryPublic",
+    "TicketCategoryUpdate",
+    "TicketCounter",
+    "TicketCreate",
+    "TicketDetail",
+    "TicketEvent",
+    "TicketEventPublic",
+    "TicketLink",
+    "TicketPublic",
+    "TicketStatus",
+    "TicketType",
+    "TicketUpdate",
+    "TransitionRequest",
+    "WrapUpRequest",
+    "check_masked_ref",
+]
 
 
 class CallDisposition(StrEnum):
@@ -60,135 +111,6 @@ class CallDisposition(StrEnum):
     abandoned = "abandoned"
     voicemail = "voicemail"
     after_hours = "after_hours"
-
-
-class EventKind(StrEnum):
-    created = "created"
-    call = "call"
-    voicemail = "voicemail"
-    callback_scheduled = "callback_scheduled"
-    callback_placed = "callback_placed"
-    callback_result = "callback_result"
-    note = "note"
-    status_change = "status_change"
-    survey = "survey"
-
-
-# --- customers -------------------------------------------------------------------------------
-
-
-class CustomerBase(SQLModel):
-    name: str = Field(max_length=120)
-    segment: Segment = Field(default=Segment.standard, sa_type=String(16))
-    preferred_language: str = Field(default="zh", max_length=8)
-    consent_sms: bool = True
-    consent_calls: bool = True
-    # First 6 and last 4 at most, never a full card or account number.
-    account_ref_masked: str | None = Field(default=None, max_length=32)
-
-
-class Customer(CustomerBase, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    created_at: datetime = Field(sa_type=UTCDateTime)
-
-
-class CustomerPhone(SQLModel, table=True):
-    __tablename__ = "customer_phone"
-
-    id: int | None = Field(default=None, primary_key=True)
-    customer_id: int = Field(foreign_key="customer.id", index=True)
-    number: str = Field(max_length=20, unique=True, index=True)  # E.164
-    kind: str = Field(default="mobile", max_length=16)
-
-
-class CallerProfile(BaseModel):
-    """What the IVR may know about a caller: enough to route, nothing to read out."""
-
-    customer_id: int
-    segment: Segment
-    preferred_language: str
-    # Who last handled the caller's open case: offered the call first if free.
-    last_agent_id: int | None = None
-
-
-class Department(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(max_length=32, unique=True)
-    name_zh: str = Field(max_length=64)
-    name_en: str = Field(max_length=64)
-
-
-# --- tickets ---------------------------------------------------------------------------------
-
-
-class TicketCounter(SQLModel, table=True):
-    """Ticket numbers run per bank-local day: T20261128-0001, -0002, ..."""
-
-    __tablename__ = "ticket_counter"
-
-    day: str = Field(primary_key=True, max_length=8)
-    last: int = 0
-
-
-class TicketBase(SQLModel):
-    channel: Channel = Field(default=Channel.phone, sa_type=String(16))
-    category: str = Field(max_length=64, index=True)
-    ticket_type: TicketType = Field(default=TicketType.inquiry, sa_type=String(16))
-    priority: int = Field(default=3, ge=1, le=4)
-    complaint: bool = False
-    subject: str = Field(max_length=200)
-    description: str = Field(default="", max_length=4000)
-
-
-class Ticket(TicketBase, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    number: str = Field(max_length=20, unique=True, index=True)
-    customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
-    # For callers we do not know: repeat contacts are matched on the number they call from.
-    contact_phone: str | None = Field(default=None, max_length=20, index=True)
-    status: TicketStatus = Field(default=TicketStatus.new, sa_type=String(24), index=True)
-    repeat_count: int = 0
-    created_at: datetime = Field(sa_type=UTCDateTime)
-    updated_at: datetime = Field(sa_type=UTCDateTime)
-    last_contact_at: datetime = Field(sa_type=UTCDateTime)
-
-
-class TicketEvent(SQLModel, table=True):
-    """The ticket's timeline: appended to, never edited."""
-
-    __tablename__ = "ticket_event"
-
-    id: int | None = Field(default=None, primary_key=True)
-    ticket_id: int = Field(foreign_key="ticket.id", index=True)
-    at: datetime = Field(sa_type=UTCDateTime)
-    kind: EventKind = Field(sa_type=String(32))
-    actor: str = Field(default="system", max_length=64)
-    internal: bool = True
-    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-
-
-class TicketEventPublic(SQLModel):
-    id: int
-    at: datetime
-    kind: EventKind = Field(sa_type=String(32))
-    actor: str
-    internal: bool
-    data: dict[str, Any]
-
-
-class TicketPublic(TicketBase):
-    id: int
-    number: str
-    customer_id: int | None
-    status: TicketStatus
-    repeat_count: int
-    created_at: datetime
-    updated_at: datetime
-    last_contact_at: datetime
-
-
-class TicketDetail(TicketPublic):
-    timeline: list[TicketEventPublic]
 
 
 # --- calls -----------------------------------------------------------------------------------
@@ -224,6 +146,10 @@ class CallLog(SQLModel, table=True):
     disposition: CallDisposition = Field(sa_type=String(24))
     twilio_status: str | None = Field(default=None, max_length=16)
     queue_result: str | None = Field(default=None, max_length=32)
+    # The agent's wrap-up: a configured code and a note, once per call.
+    wrapup_code: str | None = Field(default=None, max_length=32)
+    wrapup_note: str | None = Field(default=None, max_length=2000)
+    wrapped_up_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class CallLogPublic(SQLModel):
@@ -246,6 +172,14 @@ class CallLogPublic(SQLModel):
     ended_at: datetime | None
     duration_seconds: int | None
     disposition: CallDisposition
+    wrapup_code: str | None = None
+    wrapup_note: str | None = None
+    wrapped_up_at: datetime | None = None
+
+
+class WrapUpRequest(BaseModel):
+    code: str = PydanticField(min_length=1, max_length=32)
+    note: str | None = PydanticField(default=None, max_length=2000)
 
 
 class CallRecord(BaseModel):
@@ -304,3 +238,29 @@ class Callback(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     outcome: str | None = Field(default=None, max_length=16)
     last_result: str | None = Field(default=None, max_length=32)
+
+
+class CallbackPublic(SQLModel):
+    id: int
+    ticket_id: int
+    phone: str
+    due_at: datetime
+    reason: str
+    status: str
+    created_at: datetime
+
+
+class OverviewCall(CallLogPublic):
+    ticket_number: str | None = None
+    recording_ids: list[int] = []
+
+
+class CustomerOverview(BaseModel):
+    """Customer 360: everything an agent needs about one customer, in one answer."""
+
+    customer: CustomerPublic
+    tickets: list[TicketPublic]
+    calls: list[OverviewCall]
+    callbacks: list[CallbackPublic]
+    # Filled once surveys exist.
+    surveys: list[dict[str, Any]] = []

@@ -12,9 +12,11 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from crm import tickets
 from crm.callbacks import PENDING
 from crm.models import Callback, EventKind, Ticket, TicketEvent, TicketStatus
 from crm.survey_models import Survey
+from crm.ticket_models import TransitionRequest
 
 log = logging.getLogger(__name__)
 
@@ -43,21 +45,15 @@ supervisor_alerts: list[SupervisorAlert] = [record_alert]
 
 
 def reopen_ticket(*, session: Session, ticket: Ticket, now: datetime, reason: str) -> bool:
-    """Open the ticket again (timeline event); False when it is already active."""
+    """Open the ticket again through the status machine; False when it is already active."""
     if ticket.status not in (TicketStatus.resolved, TicketStatus.closed):
         return False
-    assert ticket.id is not None
-    previous = ticket.status
-    ticket.status = TicketStatus.open
-    ticket.updated_at = now
-    session.add(ticket)
-    session.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            at=now,
-            kind=EventKind.status_change,
-            data={"from": str(previous), "to": str(TicketStatus.open), "reason": reason},
-        )
+    tickets.transition(
+        session=session,
+        ticket=ticket,
+        request=TransitionRequest(to=TicketStatus.open, reason=reason),
+        actor="survey",
+        now=now,
     )
     return True
 

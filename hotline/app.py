@@ -9,11 +9,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from crm import api as crm_api
+from crm import categories as crm_categories
+from crm import customers_api as crm_customers_api
+from crm import tickets_api as crm_tickets_api
 from crm import webhooks as crm_webhooks
-from hotline import health
+from hotline import audit_api, health
 from hotline.clock import Clock
 from hotline.context import Services
-from hotline.db import check_migrated
+from hotline.db import check_migrated, session_scope
 from hotline.errors import install_error_handlers
 from hotline.jobs import use_services
 from hotline.metrics import WebhookTimer, WebhookTimings
@@ -33,6 +36,7 @@ from routing import access_api as routing_access_api
 from routing import alerts_api as routing_alerts_api
 from routing import api as routing_api
 from routing import console_api as routing_console_api
+from routing import service as routing_service
 from routing import stats_api as routing_stats_api
 from routing import supervisor_api as routing_supervisor_api
 from routing.config import routing_for
@@ -46,6 +50,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     settings = settings or get_settings()
     # Read and check the menu and the queues now: a broken file stops start-up, not a caller.
     menu = load_menu(settings.ivr_menu_path)
+    crm_categories.load_config()
     routing = routing_for(
         settings.routing_path,
         ring_timeout_seconds=settings.ring_timeout_seconds,
@@ -62,6 +67,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = Services.build(settings, clock=clock)
         check_migrated(services.engine)
+        with session_scope(services.engine) as session:
+            crm_categories.ensure_categories(session=session)
         redis = async_client(services.settings.redis_url or "")
         router = Router(redis, routing)
         await router.configure()
@@ -97,13 +104,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     # The shell checks bearer tokens; the routing domain keeps the records behind them.
     app.state.token_resolver = routing_access.principal_for_token
+    # The CRM scopes agents by department and skills, kept by the routing domain.
+    app.state.staff_lookup = routing_service.get_agent
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(ivr_webhooks.router)
     app.include_router(ivr_callback_webhooks.router)
     app.include_router(recording_webhooks.router)
     app.include_router(crm_webhooks.router)
+    app.include_router(crm_tickets_api.router)
+    app.include_router(crm_customers_api.router)
     app.include_router(crm_api.router)
+    app.include_router(audit_api.router)
     app.include_router(routing_access_api.router)
     app.include_router(routing_console_api.router)
     app.include_router(routing_api.router)

@@ -8,14 +8,17 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
 class ErrorBody(BaseModel):
-    """Every error the REST API returns has this shape."""
+    """Every error the REST API returns has this shape; some add fields (a 409 on a status
+    change adds `allowed`: the states that may follow)."""
+
+    model_config = ConfigDict(extra="allow")
 
     error: str
     detail: Any = None
@@ -25,9 +28,11 @@ class HotlineError(Exception):
     status_code = 400
     error = "bad_request"
 
-    def __init__(self, detail: Any = None) -> None:
+    def __init__(self, detail: Any = None, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
+        # Extra top-level fields of the error body, e.g. `allowed` on a refused transition.
+        self.extra = extra
 
 
 class NotFound(HotlineError):
@@ -38,6 +43,13 @@ class NotFound(HotlineError):
 class Conflict(HotlineError):
     status_code = 409
     error = "conflict"
+
+
+class Invalid(HotlineError):
+    """Input that parses but makes no sense here (an unknown code, a missing summary)."""
+
+    status_code = 422
+    error = "validation_error"
 
 
 class Unauthorized(HotlineError):
@@ -79,16 +91,16 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _body(status: int, error: str, detail: Any) -> JSONResponse:
+def _body(status: int, error: str, detail: Any, **extra: Any) -> JSONResponse:
     return JSONResponse(
-        status_code=status, content=ErrorBody(error=error, detail=detail).model_dump()
+        status_code=status, content=ErrorBody(error=error, detail=detail, **extra).model_dump()
     )
 
 
 def install_error_handlers(app: FastAPI) -> None:
     async def hotline_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HotlineError)
-        return _body(exc.status_code, exc.error, exc.detail)
+        return _body(exc.status_code, exc.error, exc.detail, **exc.extra)
 
     async def http_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)

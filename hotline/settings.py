@@ -112,7 +112,7 @@ class Settings(BaseSettings):
     alert_service_level_min_calls: int = Field(5, ge=1)
     alert_long_wait_seconds: int = Field(180, ge=1)
 
-    repeat_contact_window_days: int = 7
+    repeat_contact_window_days: int = Field(7, ge=0, le=365)
 
     # Callbacks (crm/callbacks.py): when a resolved ticket's follow-up call is due, per type.
     # Complaints: the next business day at this bank-local time; other types this many hours

@@ -8,11 +8,19 @@ from sqlmodel import SQLModel
 
 import crm.models
 import crm.survey_models
+import hotline.audit
 import hotline.outbox
 import recordings.models
 import routing.models
 
-_ = (crm.models, crm.survey_models, hotline.outbox, recordings.models, routing.models)
+_ = (
+    crm.models,
+    crm.survey_models,
+    hotline.audit,
+    hotline.outbox,
+    recordings.models,
+    routing.models,
+)
 target_metadata = SQLModel.metadata
 
 

@@ -28,6 +28,7 @@ from twilio.request_validator import RequestValidator
 
 import crm.models
 import crm.survey_models
+import hotline.audit
 import hotline.outbox
 import recordings.models
 import routing.models
@@ -38,7 +39,14 @@ from hotline.jobs import QUEUE_NAMES
 from hotline.settings import Environment, Settings
 from ivr.jobs import log_ended_calls
 
-_ = (crm.models, crm.survey_models, hotline.outbox, recordings.models, routing.models)
+_ = (
+    crm.models,
+    crm.survey_models,
+    hotline.audit,
+    hotline.outbox,
+    recordings.models,
+    routing.models,
+)
 
 TEST_TOKEN = "test-auth-token-0123456789abcdef"
 TEST_ACCOUNT = "AC" + "1" * 32

@@ -178,7 +178,7 @@ def test_a_low_score_reopens_alerts_and_owes_a_callback(
         .where(TicketEvent.ticket_id == survey.ticket_id)
         .order_by(col(TicketEvent.id))
     ).all()
-    kinds = [(event.kind, event.data.get("event") or event.data.get("to")) for event in events]
+    kinds = [(event.kind, event.data.get("event") or event.data.get("new")) for event in events]
     assert (EventKind.status_change, "open") in kinds
     assert (EventKind.survey, "supervisor_alert") in kinds
     (callback,) = session.exec(select(Callback).where(Callback.ticket_id == survey.ticket_id)).all()

@@ -59,7 +59,7 @@ def test_bad_query_is_a_422_with_the_error_shape(app_client: TestClient) -> None
     assert body["error"] == "validation_error"
     assert {tuple(item["loc"]) for item in body["detail"]} == {
         ("query", "limit"),
-        ("query", "status"),
+        ("query", "status", 0),  # status repeats: the first value is the wrong one
     }
 
 
