@@ -69,6 +69,7 @@ class EventKind(StrEnum):
     callback_scheduled = "callback_scheduled"
     note = "note"
     status_change = "status_change"
+    recording = "recording"
 
 
 # --- customers -------------------------------------------------------------------------------

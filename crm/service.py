@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
@@ -18,6 +19,7 @@ from crm.models import (
     CustomerBase,
     CustomerPhone,
     Department,
+    EventKind,
     Ticket,
     TicketEvent,
     TicketStatus,
@@ -90,6 +92,22 @@ disposition_of = call_logging.disposition_of
 ticket_for_call = call_logging.ticket_for_call
 next_ticket_number = numbers.next_ticket_number
 parse_ticket_number = numbers.parse_ticket_number
+
+
+def add_timeline_event(
+    *,
+    session: Session,
+    ticket_id: int,
+    kind: EventKind,
+    at: datetime,
+    data: dict[str, Any],
+    actor: str = "system",
+) -> TicketEvent:
+    """Append one event to a ticket's timeline (other domains' events: recordings...)."""
+    event = TicketEvent(ticket_id=ticket_id, at=at, kind=kind, actor=actor, data=data)
+    session.add(event)
+    session.flush()
+    return event
 
 
 # --- reading ---------------------------------------------------------------------------------
