@@ -180,6 +180,9 @@ def _control(
     state: Literal["paused", "in-progress"] = "paused" if action == "paused" else "in-progress"
     if paused == (action == "paused"):
         return RecordingControl(call_sid=call_sid, recording=state, changed=False)
+    # No transaction stays open across a request to Twilio (and SQLite's single writer is free
+    # for the outbox gateway).
+    session.commit()
     try:
         services.gateway.update_call_recording(
             call_sid=call_sid,

@@ -18,6 +18,7 @@ from recordings.models import Recording
 from routing import service as routing
 from simulator.callers import press
 from tests.recordings.emulated import EmulatedHotline, emulated_hotline
+from tests.recordings.fake_s3 import ACCESS_KEY, BUCKET, REGION, SECRET_KEY, fake_s3
 from tests.routing.staff import Staff, add_staff
 
 
@@ -154,3 +155,30 @@ def test_pci_pause_leaves_the_card_details_out_of_the_audio(
         ).all()
         actions = [event.data.get("action") for event in events if "action" in event.data]
         assert actions == ["paused", "resumed"]
+
+
+def test_recordings_go_to_an_s3_bucket_when_one_is_configured(
+    settings: Settings, clock: FrozenClock, engine: Engine, redis_client: redis.Redis
+) -> None:
+    agent = add_staff(engine, clock, name="陈静")
+    with (
+        fake_s3() as (endpoint, objects),
+        emulated_hotline(
+            settings,
+            clock,
+            redis_client,
+            recordings_s3_bucket=BUCKET,
+            recordings_s3_endpoint=endpoint,
+            recordings_s3_region=REGION,
+            recordings_s3_access_key=ACCESS_KEY,
+            recordings_s3_secret_key=SECRET_KEY,
+        ) as hotline,
+    ):
+        recording = answered_call(hotline, agent, clock)
+        media = hotline.exchange.recordings[recording.recording_sid].media()
+        assert recording.storage_key is not None and objects[recording.storage_key] == media
+        part = hotline.client.get(
+            f"/api/recordings/{recording.id}/audio",
+            headers={**agent.headers, "Range": "bytes=0-43"},
+        )
+        assert part.status_code == 206 and part.content == media[:44]
