@@ -49,15 +49,17 @@ def recording_updates(engine: Engine) -> list[dict[str, object]]:
         return [row.payload for row in rows]
 
 
+@pytest.mark.parametrize("action", ["pause", "resume"])
 @pytest.mark.parametrize(
-    ("who", "status"), [("me", 200), ("supervisor", 200), ("other", 403), ("nobody", 401)]
+    ("who", "status"),
+    [("me", 200), ("supervisor", 200), ("admin", 200), ("other", 403), ("nobody", 401)],
 )
-def test_who_may_pause(
-    twilio: Twilio, clock: FrozenClock, people: People, who: str, status: int
+def test_who_may_pause_and_resume(
+    twilio: Twilio, clock: FrozenClock, people: People, action: str, who: str, status: int
 ) -> None:
     caller = talking_to(twilio, clock, people)
     headers = {} if who == "nobody" else getattr(people, who).headers
-    response = twilio.client.post(f"/api/calls/{caller.sid}/recording/pause", headers=headers)
+    response = twilio.client.post(f"/api/calls/{caller.sid}/recording/{action}", headers=headers)
     assert response.status_code == status
 
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
+from rq import SimpleWorker
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from crm.models import TicketType
 from hotline.clock import FrozenClock
 from hotline.settings import Settings
-from recordings.jobs import purge_expired_recordings
+from recordings.jobs import RETENTION, purge_expired_recordings
 from recordings.models import Recording
 from tests.recordings.stored import stored_recording
 from tests.routing.staff import People, add_people
@@ -179,3 +183,14 @@ def test_a_hold_on_an_unknown_ticket_is_404_and_without_a_reason_422(
     url = "/api/tickets/T20991231-0001/legal-hold"
     assert app_client.post(url, json={"reason": "x"}, headers=headers).status_code == 404
     assert app_client.post(url, json={"reason": ""}, headers=headers).status_code == 422
+
+
+def test_the_retention_sweep_runs_again_a_day_later(
+    app_client: TestClient, redis_client: redis.Redis, clock: FrozenClock
+) -> None:
+    assert RETENTION.start(redis_client)
+    SimpleWorker(["recordings"], connection=redis_client).work(burst=True)
+    scheduled = ScheduledJobRegistry("recordings", connection=redis_client)
+    (job_id,) = scheduled.get_job_ids()
+    due = scheduled.get_scheduled_time(job_id)
+    assert 86300 < (due - datetime.now(UTC)).total_seconds() <= 86400

@@ -14,6 +14,7 @@ from crm.models import CallLog, EventKind, TicketEvent
 from hotline.auth import Role
 from hotline.clock import FrozenClock
 from hotline.settings import Settings
+from recordings.jobs import download_recording, enqueue_download
 from recordings.models import Recording
 from routing import service as routing
 from simulator.callers import press
@@ -65,6 +66,21 @@ def test_an_answered_call_is_recorded_stored_and_played_with_ranges(
         ).all()
         assert [event.data["recording_sid"] for event in events] == [recording.recording_sid]
         assert events[0].ticket_id == call.ticket_id
+
+
+def test_repeated_callbacks_and_jobs_fetch_the_audio_once(
+    settings: Settings, clock: FrozenClock, engine: Engine, redis_client: redis.Redis
+) -> None:
+    agent = add_staff(engine, clock, name="陈静")
+    with emulated_hotline(
+        settings, clock, redis_client, recordings_delete_from_twilio=False
+    ) as hotline:
+        recording = answered_call(hotline, agent, clock)
+        assert hotline.exchange.media_requests == 1
+        assert download_recording(recording.recording_sid) == "stored"
+        assert enqueue_download(recording.recording_sid) is False  # one job per recording
+        hotline.run_jobs()
+        assert hotline.exchange.media_requests == 1
 
 
 def test_a_download_that_fails_is_retried_until_it_succeeds(
