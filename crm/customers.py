@@ -22,6 +22,7 @@ from crm.models import (
     Ticket,
     TicketPublic,
 )
+from crm.survey_models import Survey, SurveyPublic
 from hotline.errors import Conflict, NotFound
 
 # The one read outside the CRM's own tables: recordings of the customer's calls. The
@@ -216,5 +217,13 @@ def overview(
             if scope is None or call.ticket_id in numbers
         ],
         callbacks=[CallbackPublic.model_validate(callback) for callback in callbacks],
-        surveys=[],
+        surveys=[
+            SurveyPublic.model_validate(survey).model_dump(mode="json")
+            for survey in session.exec(
+                select(Survey)
+                .where(Survey.customer_id == customer.id)
+                .order_by(col(Survey.due_at).desc())
+            )
+            if scope is None or survey.ticket_id in numbers
+        ],
     )

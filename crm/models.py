@@ -262,5 +262,5 @@ class CustomerOverview(BaseModel):
     tickets: list[TicketPublic]
     calls: list[OverviewCall]
     callbacks: list[CallbackPublic]
-    # Filled once surveys exist.
+    # SurveyPublic, newest first (as plain JSON: crm/survey_models.py builds on this module).
     surveys: list[dict[str, Any]] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -24,6 +25,7 @@ from crm.models import (
     CustomerBase,
     CustomerPhone,
     Department,
+    EventKind,
     Ticket,
     TicketEvent,
     TicketStatus,
@@ -100,6 +102,22 @@ parse_ticket_number = numbers.parse_ticket_number
 get_customer = screen_pop.get_customer
 open_tickets_of = screen_pop.open_tickets_of
 latest_events = screen_pop.latest_events
+
+
+def add_timeline_event(
+    *,
+    session: Session,
+    ticket_id: int,
+    kind: EventKind,
+    at: datetime,
+    data: dict[str, Any],
+    actor: str = "system",
+) -> TicketEvent:
+    """Append one event to a ticket's timeline (other domains' events: recordings...)."""
+    event = TicketEvent(ticket_id=ticket_id, at=at, kind=kind, actor=actor, data=data)
+    session.add(event)
+    session.flush()
+    return event
 
 
 # --- reading ---------------------------------------------------------------------------------

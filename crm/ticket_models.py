@@ -55,6 +55,7 @@ class EventKind(StrEnum):
     callback_placed = "callback_placed"
     callback_result = "callback_result"
     callback = "callback"
+    recording = "recording"
     note = "note"
     status_change = "status_change"
     field_change = "field_change"

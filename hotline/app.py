@@ -30,6 +30,7 @@ from ivr.menu import load_menu
 from ivr.runtime import Ivr
 from ivr.session import SessionStore
 from ivr.twiml import Documents
+from recordings import api as recordings_api
 from recordings import webhooks as recording_webhooks
 from routing import access as routing_access
 from routing import access_api as routing_access_api
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(crm_customers_api.router)
     app.include_router(crm_api.router)
     app.include_router(audit_api.router)
+    app.include_router(recordings_api.router)
     app.include_router(routing_access_api.router)
     app.include_router(routing_console_api.router)
     app.include_router(routing_api.router)

@@ -72,6 +72,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from hotline.probes import WORKER_TTL_SECONDS
     from hotline.redis import sync_client
     from ivr.jobs import CALL_LOGGER
+    from recordings.jobs import RETENTION
     from routing.jobs import HEARTBEAT
 
     if settings.redis_url is None:
@@ -79,7 +80,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     connection = sync_client(settings.redis_url)
     # Started now, and again by the keeper whenever one dies (a Redis outage breaks them).
-    keeper = ChainKeeper(connection, [HEARTBEAT, CALL_LOGGER, SWEEPER, SURVEY_SWEEPER])
+    keeper = ChainKeeper(connection, [HEARTBEAT, CALL_LOGGER, SWEEPER, SURVEY_SWEEPER, RETENTION])
     keeper.check()
     keeper.start()
     # The router's heartbeat runs every second; its routine lines would drown the log.

@@ -137,6 +137,25 @@ class Settings(BaseSettings):
     survey_reply_hours: int = Field(72, ge=1)
     # A survey left "sending" longer than this belonged to a worker that died: recovered.
     survey_sending_timeout_seconds: int = Field(600, ge=30)
+
+    # Recordings: where the audio is kept, how it is fetched, how long it is kept.
+    recordings_dir: Path = Path("./recordings-data")
+    # An S3-compatible bucket instead of the directory when a bucket is named.
+    recordings_s3_bucket: str | None = None
+    recordings_s3_endpoint: str = "https://s3.amazonaws.com"
+    recordings_s3_region: str = "us-east-1"
+    recordings_s3_access_key: str | None = None
+    recordings_s3_secret_key: str | None = None
+    # Delete the audio from Twilio once it is stored (and checked) here.
+    recordings_delete_from_twilio: bool = True
+    # Seconds between download attempts; one attempt more than the list is long.
+    recordings_download_retry_seconds: list[int] = Field(
+        default_factory=lambda: [10, 60, 300, 1800, 7200]
+    )
+    # Days a recording is kept, per ticket type; "default" for every other type.
+    recordings_retention_days: dict[str, int] = Field(
+        default_factory=lambda: {"complaint": 3 * 365, "default": 365}
+    )
     demo_data: bool = True
     log_level: str = "INFO"
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 from sqlalchemy import Engine
 from sqlmodel import col, select
 from twilio.base.exceptions import TwilioRestException
@@ -31,6 +33,24 @@ log = logging.getLogger(__name__)
 # texts a customer gets, so the newest few are enough.
 LOOKUP_SLACK = timedelta(minutes=2)
 LOOKUP_LIMIT = 50
+
+
+# Twilio's name for "the recording running now on this call" in a recording update.
+CURRENT_RECORDING = "Twilio.CURRENT"
+_MEDIA_CHUNK = 64 * 1024
+
+
+class RecordingUnavailable(Exception):
+    """Twilio did not hand over a recording's audio (an HTTP error, or no credentials)."""
+
+
+@dataclass(frozen=True)
+class RecordingDownload:
+    """What came with a recording's audio: its type and the length Twilio announced."""
+
+    content_type: str
+    declared_length: int | None
+    received: int
 
 
 class TwilioGateway(Protocol):
@@ -60,6 +80,19 @@ class TwilioGateway(Protocol):
     def find_sms(self, *, to: str, from_: str, body: str, since: datetime) -> str | None:
         """The sid of a message with this text sent to `to` since `since`, if Twilio has one:
         how a job that died after sending learns that it did."""
+
+    def download_recording(self, *, media_url: str, into: BinaryIO) -> RecordingDownload:
+        """Write a recording's audio into `into` (an authenticated GET of its media URL)."""
+        ...
+
+    def delete_recording(self, *, recording_sid: str) -> None:
+        """Delete a recording from Twilio; one already gone is no error."""
+        ...
+
+    def update_call_recording(
+        self, *, call_sid: str, status: str, pause_behavior: str | None = None
+    ) -> None:
+        """Pause or resume the recording running now on a call (`Twilio.CURRENT`)."""
         ...
 
 
@@ -83,9 +116,26 @@ class BaseUrlHttpClient(TwilioHttpClient):  # type: ignore[misc]
         return super().request(method, local, *args, **kwargs)
 
 
+def _rebased(url: str, base: str | None) -> str:
+    """`url` with its scheme and host (and a path prefix) taken from `base`, if given."""
+    if not base:
+        return url
+    target, parts = urlsplit(base), urlsplit(url)
+    path = target.path.rstrip("/") + parts.path
+    return urlunsplit((target.scheme, target.netloc, path, parts.query, ""))
+
+
 class RestGateway:
-    def __init__(self, client: Client) -> None:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        api_base: str | None = None,
+        timeout: float = 5.0,
+    ) -> None:
         self._client = client
+        self._api_base = api_base
+        self._timeout = timeout
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RestGateway:
@@ -97,7 +147,9 @@ class RestGateway:
         client = Client(
             settings.twilio_account_sid, settings.twilio_auth_token, http_client=http_client
         )
-        return cls(client)
+        return cls(
+            client, api_base=settings.twilio_api_base, timeout=settings.twilio_timeout_seconds
+        )
 
     def create_call(
         self,
@@ -159,6 +211,44 @@ class RestGateway:
             if message.body == body and (created is None or created >= earliest):
                 return str(message.sid)
         return None
+
+    def download_recording(self, *, media_url: str, into: BinaryIO) -> RecordingDownload:
+        # Plain httpx: twilio-python's client keeps bodies as text, which would mangle audio.
+        auth = (self._client.username, self._client.password)
+        url = _rebased(media_url, self._api_base)
+        received = 0
+        try:
+            with httpx.stream("GET", url, auth=auth, timeout=self._timeout) as response:
+                if response.status_code != 200:
+                    raise RecordingUnavailable(f"GET {media_url}: HTTP {response.status_code}")
+                for chunk in response.iter_bytes(_MEDIA_CHUNK):
+                    into.write(chunk)
+                    received += len(chunk)
+                length = response.headers.get("Content-Length")
+                content_type = response.headers.get("Content-Type", "audio/x-wav")
+        except httpx.HTTPError as exc:
+            raise RecordingUnavailable(f"GET {media_url}: {exc}") from exc
+        return RecordingDownload(
+            content_type=content_type.split(";")[0].strip(),
+            declared_length=int(length) if length and length.isdigit() else None,
+            received=received,
+        )
+
+    def delete_recording(self, *, recording_sid: str) -> None:
+        try:
+            self._client.recordings(recording_sid).delete()
+        except TwilioRestException as exc:
+            if exc.status != 404:
+                raise
+        log.info("deleted recording %s from Twilio", recording_sid)
+
+    def update_call_recording(
+        self, *, call_sid: str, status: str, pause_behavior: str | None = None
+    ) -> None:
+        params: dict[str, Any] = {"status": status}
+        if pause_behavior is not None:
+            params["pause_behavior"] = pause_behavior
+        self._client.calls(call_sid).recordings(CURRENT_RECORDING).update(**params)
 
 
 class OutboxGateway:
@@ -233,6 +323,26 @@ class OutboxGateway:
             if (payload.get("to"), payload.get("from"), payload.get("body")) == (to, from_, body):
                 return f"OB{row.id:032d}"
         return None
+
+    def download_recording(self, *, media_url: str, into: BinaryIO) -> RecordingDownload:
+        self._record("recordings.fetch", {"media_url": media_url})
+        raise RecordingUnavailable("no Twilio credentials: recordings cannot be fetched")
+
+    def delete_recording(self, *, recording_sid: str) -> None:
+        self._record("recordings.delete", {"recording_sid": recording_sid})
+
+    def update_call_recording(
+        self, *, call_sid: str, status: str, pause_behavior: str | None = None
+    ) -> None:
+        self._record(
+            "calls.recordings.update",
+            {
+                "call_sid": call_sid,
+                "recording_sid": CURRENT_RECORDING,
+                "status": status,
+                "pause_behavior": pause_behavior,
+            },
+        )
 
 
 def make_gateway(settings: Settings, engine: Engine, now: Callable[[], datetime]) -> TwilioGateway:

@@ -147,6 +147,7 @@ class Documents:
             playBeep="true",
             recordingStatusCallback=RECORDING_STATUS_URL,
             recordingStatusCallbackMethod="POST",
+            recordingStatusCallbackEvent="in-progress completed absent",
         )
         return document(
             *prefix,

@@ -300,3 +300,10 @@ def apply_to_router(*, router: SyncRouter, agent: Agent, now: datetime, actor: s
         )
     if outcome.offered_call:
         jobs.schedule_push(router.connection, outcome.offered_call, agent.id)
+
+
+def agent_on_call(*, router: SyncRouter, call_sid: str) -> int | None:
+    """The agent talking on a live call now, if any (for PCI pause/resume and the like)."""
+    state = router.call_state(call_sid)
+    agent = state.get("agent", "")
+    return int(agent) if state.get("state") == "connected" and agent.isdigit() else None

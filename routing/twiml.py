@@ -32,5 +32,7 @@ def dial(*, agent_id: int, contact: str, language: str, ring_timeout: int) -> st
         record="record-from-answer-dual",
         recordingStatusCallback=RECORDING_STATUS_URL,
         recordingStatusCallbackMethod="POST",
+        # absent (nothing heard) and failed reach us too, with Twilio's ErrorCode.
+        recordingStatusCallbackEvent="in-progress completed absent",
     )
     return f"<Dial{attrs}><{noun}{leg}>{escape(target)}</{noun}></Dial>"

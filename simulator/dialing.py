@@ -18,6 +18,7 @@ from simulator.recording import (
 )
 from simulator.signing import new_sid
 from simulator.twiml import attr_bool, attr_int, attr_method, text_of
+from simulator.webhook import post_callback
 
 if TYPE_CHECKING:
     from simulator.call import Call
@@ -68,7 +69,7 @@ async def dial(call: Call, verb: ET.Element, document: Document, in_queue: bool)
     elif "Conference" in by_kind:
         result = await _join_conference(call, by_kind["Conference"])
     else:
-        result = await _ring(call, nouns, timeout, record_mode, callback)
+        result = await _ring(call, nouns, timeout, record_mode, callback, document.url)
     call.note("dial-ended", status=result.status, dial_call_sid=result.dial_call_sid)
     params = {
         "DialCallStatus": result.status,
@@ -102,8 +103,45 @@ def _maybe_record(call: Call, mode: str, callback: RecordingCallback) -> Recordi
     return start_recording(call, source="DialVerb", channels=channels, callback=callback)
 
 
+def _leg_callback(
+    call: Call, noun: ET.Element, base: str, child_sid: str, status: str, event: str
+) -> None:
+    """The noun's own statusCallback (the agent's leg), for the events it asked for."""
+    url = noun.get("statusCallback")
+    events = (noun.get("statusCallbackEvent") or "completed").replace(",", " ").split()
+    if not url or event not in events:
+        return
+    params = {
+        "AccountSid": call.exchange.account_sid,
+        "CallSid": child_sid,
+        "ParentCallSid": call.sid,
+        "CallStatus": status,
+        "Direction": "outbound-dial",
+        "From": call.from_,
+        "To": _address(noun),
+        "ApiVersion": "2010-04-01",
+        "CallbackSource": "call-progress-events",
+    }
+    call.spawn(
+        post_callback(
+            call.exchange.endpoint,
+            call.clock,
+            call.record.events,
+            url=call.exchange.endpoint.resolve(url, base),
+            method=(noun.get("statusCallbackMethod") or "POST").upper(),
+            params=params,
+            purpose="leg-status-callback",
+        )
+    )
+
+
 async def _ring(
-    call: Call, nouns: list[ET.Element], timeout: int, mode: str, callback: RecordingCallback
+    call: Call,
+    nouns: list[ET.Element],
+    timeout: int,
+    mode: str,
+    callback: RecordingCallback,
+    base: str,
 ) -> DialResult:
     """Ring every noun at once; the first to answer within the timeout gets the call."""
     pickups: list[tuple[str, Pickup]] = [
@@ -135,6 +173,8 @@ async def _ring(
         return DialResult("canceled", child_sid, caller_gone=True)
     call.note("dial-answered", to=address, dial_call_sid=child_sid)
     call.put_through()
+    noun = next(n for n in nouns if _address(n) == address)
+    _leg_callback(call, noun, base, child_sid, "in-progress", "answered")
     recording = _maybe_record(call, mode, callback)
     started = call.clock.elapsed()
     caller_gone = False
@@ -145,6 +185,7 @@ async def _ring(
     finally:
         if recording is not None:
             complete_recording(call, recording, callback)
+    _leg_callback(call, noun, base, child_sid, "completed", "completed")
     duration = round(call.clock.elapsed() - started)
     return DialResult("completed", child_sid, duration, recording, caller_gone)
 

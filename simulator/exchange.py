@@ -87,6 +87,9 @@ class Exchange:
         self.queues: dict[str, Queue] = {}
         self.conferences: dict[str, ConferenceRoom] = {}
         self.recordings: dict[str, Recording] = {}
+        # Planned answers to the next media requests (HTTP statuses, or "corrupt"), in order.
+        self.media_faults: list[int | str] = []
+        self.media_requests = 0
         self.messages: dict[str, Message] = {}
         self.opted_out: set[tuple[str, str]] = set()
         self._runs: dict[str, asyncio.Task[None]] = {}

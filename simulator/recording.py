@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+import struct
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
@@ -26,6 +28,60 @@ class Recording:
     started_at: float
     status: str = "in-progress"
     duration: int = 0
+    # Pauses (pauseBehavior=skip): the paused time is left out of the audio and the duration.
+    paused_since: float | None = None
+    paused_seconds: float = 0.0
+    pause_count: int = 0
+    deleted: bool = False
+    _media: bytes | None = field(default=None, repr=False)
+
+    def pause(self, now: float) -> None:
+        if self.status == "in-progress":
+            self.status, self.paused_since = "paused", now
+            self.pause_count += 1
+
+    def resume(self, now: float) -> None:
+        if self.status == "paused" and self.paused_since is not None:
+            self.paused_seconds += now - self.paused_since
+            self.status, self.paused_since = "in-progress", None
+
+    def media(self) -> bytes:
+        """The audio as Twilio serves it by default: WAV, 8 kHz, 16-bit, one tone per channel."""
+        if self._media is None:
+            self._media = wav_audio(self.duration, self.channels)
+        return self._media
+
+
+SAMPLE_RATE = 8000
+
+
+def wav_audio(seconds: int, channels: int) -> bytes:
+    """`seconds` of a tone (440 Hz left, 660 Hz right), PCM WAV with a correct header."""
+    frames = []
+    for n in range(SAMPLE_RATE):
+        for channel in range(channels):
+            pitch = 440 if channel == 0 else 660
+            frames.append(int(8000 * math.sin(2 * math.pi * pitch * n / SAMPLE_RATE)))
+    one_second = struct.pack(f"<{len(frames)}h", *frames)
+    data = one_second * max(seconds, 0)
+    block = 2 * channels
+    header = struct.pack(
+        "<4sI4s4sIHHIIHH4sI",
+        b"RIFF",
+        36 + len(data),
+        b"WAVE",
+        b"fmt ",
+        16,
+        1,
+        channels,
+        SAMPLE_RATE,
+        SAMPLE_RATE * block,
+        block,
+        16,
+        b"data",
+        len(data),
+    )
+    return header + data
 
 
 @dataclass(frozen=True)
@@ -60,7 +116,10 @@ def start_recording(
 def complete_recording(call: Call, recording: Recording, callback: RecordingCallback) -> None:
     if recording.status == "completed":
         return
-    recording.duration = round(call.clock.elapsed() - recording.started_at)
+    recording.resume(call.clock.elapsed())
+    recording.duration = round(
+        call.clock.elapsed() - recording.started_at - recording.paused_seconds
+    )
     recording.status = "completed"
     if "completed" in callback.events:
         _send(call, recording, callback)

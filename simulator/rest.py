@@ -20,10 +20,9 @@ from simulator.call import Call
 from simulator.exchange import Exchange, ExchangeError
 from simulator.messaging import Message
 from simulator.queueing import Member, Queue
-from simulator.recording import Recording
+from simulator.recording_api import make_endpoints
 
 API = "/2010-04-01/Accounts/{account_sid}"
-RECORDING_STATUSES = frozenset({"paused", "in-progress", "stopped"})
 
 
 def _date(moment: datetime | None) -> str | None:
@@ -127,23 +126,6 @@ def message_json(message: Message) -> dict[str, Any]:
         "price_unit": "USD",
         "uri": f"/2010-04-01/Accounts/{message.account_sid}/Messages/{message.sid}.json",
         "subresource_uris": {},
-    }
-
-
-def recording_json(recording: Recording) -> dict[str, Any]:
-    return {
-        "sid": recording.sid,
-        "account_sid": recording.account_sid,
-        "call_sid": recording.call_sid,
-        "status": recording.status,
-        "channels": recording.channels,
-        "source": recording.source,
-        "duration": str(recording.duration) if recording.status == "completed" else "-1",
-        "start_time": _date(recording.start_time),
-        "date_created": _date(recording.start_time),
-        "date_updated": _date(recording.start_time),
-        "api_version": "2010-04-01",
-        "uri": recording.url.split("api.twilio.com", 1)[-1] + ".json",
     }
 
 
@@ -314,28 +296,24 @@ def create_rest_app(exchange: Exchange, auth_token: str) -> Starlette:
             return _not_found(request.path_params["message_sid"])
         return JSONResponse(message_json(message))
 
-    async def recording_resource(request: Request, form: FormData) -> Response:
-        recording = exchange.recordings.get(request.path_params["recording_sid"])
-        if recording is None or recording.call_sid != request.path_params["call_sid"]:
-            return _not_found(request.path_params["recording_sid"])
-        status = field(form, "Status")
-        if request.method == "POST":
-            if status not in RECORDING_STATUSES:
-                return _error(21220, f"invalid recording Status {status!r}", 400)
-            if recording.status != "completed":
-                recording.status = "completed" if status == "stopped" else status
-                call = exchange.calls.get(recording.call_sid)
-                if call is not None:
-                    call.note("recording-" + status, recording_sid=recording.sid)
-        return JSONResponse(recording_json(recording))
-
+    recordings = make_endpoints(exchange)
     routes = [
         Route(f"{API}/Calls.json", guarded(create_call), methods=["POST"]),
         Route(f"{API}/Calls/{{call_sid}}.json", guarded(call_resource), methods=["GET", "POST"]),
         Route(
             f"{API}/Calls/{{call_sid}}/Recordings/{{recording_sid}}.json",
-            guarded(recording_resource),
+            guarded(recordings["call_recording"]),
             methods=["GET", "POST"],
+        ),
+        Route(
+            f"{API}/Recordings/{{recording_sid}}.json",
+            guarded(recordings["recording"]),
+            methods=["GET", "DELETE"],
+        ),
+        # The media URL: WAV without an extension (Twilio's default) or with .wav.
+        Route(f"{API}/Recordings/{{recording_sid}}", guarded(recordings["media"]), methods=["GET"]),
+        Route(
+            f"{API}/Recordings/{{recording_sid}}.wav", guarded(recordings["media"]), methods=["GET"]
         ),
         Route(f"{API}/Queues.json", guarded(queues), methods=["GET", "POST"]),
         Route(f"{API}/Queues/{{queue_sid}}.json", guarded(queue_resource), methods=["GET"]),

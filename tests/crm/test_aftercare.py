@@ -52,6 +52,11 @@ def test_resolving_schedules_a_survey_and_a_follow_up_call(
     # Both jobs wait in RQ's scheduler for their time: enqueued after the commit.
     assert len(scheduled_jobs(redis_client, "notify")) == 1
     assert len(scheduled_jobs(redis_client, "callbacks")) == 1
+    overview = app_client.get(
+        f"/api/customers/{customer}/overview", headers=crew.supervisor.headers
+    ).json()
+    assert [survey["state"] for survey in overview["surveys"]] == ["scheduled"]
+    assert [callback["reason"] for callback in overview["callbacks"]] == [callback.reason]
 
 
 def test_reopening_cancels_the_pending_survey_and_call(

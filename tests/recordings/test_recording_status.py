@@ -88,3 +88,61 @@ def test_failed_recording_keeps_twilios_error_code(
     with Session(engine) as session:
         recording = session.exec(select(Recording)).one()
         assert recording.status == "failed" and recording.error_code == "13617"
+
+
+def test_absent_recording_keeps_twilios_error_code_and_reaches_the_ticket(
+    twilio: Twilio, clock: FrozenClock, engine: Engine
+) -> None:
+    caller = voicemail_call(twilio, clock)
+    caller.hang_up()
+    recording_callback(twilio, caller, status="absent", ErrorCode="13617")
+    twilio.run_jobs()
+    with Session(engine) as session:
+        recording = session.exec(select(Recording)).one()
+        assert recording.status == "absent" and recording.error_code == "13617"
+        assert recording.stored_at is None  # nothing to fetch
+        event = session.exec(
+            select(TicketEvent).where(TicketEvent.kind == EventKind.recording)
+        ).one()
+        assert event.data["status"] == "absent" and event.data["error_code"] == "13617"
+
+
+def test_a_late_in_progress_after_completed_changes_nothing(
+    twilio: Twilio, clock: FrozenClock, engine: Engine
+) -> None:
+    caller = voicemail_call(twilio, clock)
+    recording_callback(twilio, caller, status="completed")
+    twilio.run_jobs()
+    recording_callback(twilio, caller, status="in-progress", RecordingDuration="")
+    twilio.run_jobs()
+    with Session(engine) as session:
+        recording = session.exec(select(Recording)).one()
+        assert recording.status == "completed" and recording.duration_seconds == 20
+
+
+def test_a_recording_reaches_the_timeline_once_whatever_the_order(
+    twilio: Twilio, clock: FrozenClock, engine: Engine
+) -> None:
+    caller = voicemail_call(twilio, clock)
+    recording_callback(twilio, caller, status="completed")
+    twilio.run_jobs()
+    caller.hang_up()  # the call is logged after the recording arrived
+    recording_callback(twilio, caller, status="completed")  # a repeat after the log
+    twilio.run_jobs()
+    with Session(engine) as session:
+        events = session.exec(
+            select(TicketEvent).where(TicketEvent.kind == EventKind.recording)
+        ).all()
+        assert [event.data["recording_sid"] for event in events] == [caller.recording_sid]
+
+
+def test_without_credentials_a_download_is_only_attempted(
+    twilio: Twilio, clock: FrozenClock, engine: Engine
+) -> None:
+    # The suite's gateway is the outbox: the job fails, is retried, and nothing is stored.
+    caller = voicemail_call(twilio, clock)
+    recording_callback(twilio, caller, status="completed")
+    twilio.run_jobs()
+    with Session(engine) as session:
+        recording = session.exec(select(Recording)).one()
+        assert recording.stored_at is None and recording.download_attempts >= 1
