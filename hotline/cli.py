@@ -65,6 +65,7 @@ def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from rq import SimpleWorker, Worker
 
+    from crm.jobs import SLA_WATCH
     from hotline.chains import ChainKeeper
     from hotline.jobs import QUEUE_NAMES
     from hotline.probes import WORKER_TTL_SECONDS
@@ -77,7 +78,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     connection = sync_client(settings.redis_url)
     # Started now, and again by the keeper whenever one dies (a Redis outage breaks them).
-    keeper = ChainKeeper(connection, [HEARTBEAT, CALL_LOGGER])
+    keeper = ChainKeeper(connection, [HEARTBEAT, CALL_LOGGER, SLA_WATCH])
     keeper.check()
     keeper.start()
     # The router's heartbeat runs every second; its routine lines would drown the log.

@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     stats_stream_seconds: int = Field(300, ge=1, le=3600)
 
     repeat_contact_window_days: int = Field(7, ge=0, le=365)
+    # A complaint this severe (1-5) goes to management by itself.
+    escalate_severity: int = Field(4, ge=1, le=6)
+    # The SLA watch warns on a ticket's timeline this long before a clock runs out.
+    sla_warn_before_minutes: int = Field(60, ge=0, le=7 * 24 * 60)
     demo_data: bool = True
     log_level: str = "INFO"
 

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
+import crm.case_models
 import crm.models
 import hotline.audit
 import hotline.outbox
