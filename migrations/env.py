@@ -13,7 +13,7 @@ import hotline.outbox
 import recordings.models
 import routing.models
 
-_ = (crm.models, hotline.audit, hotline.outbox, recordings.models, routing.models)
+_ = (crm.case_models, crm.models, hotline.audit, hotline.outbox, recordings.models, routing.models)
 target_metadata = SQLModel.metadata
 
 
