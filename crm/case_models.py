@@ -9,9 +9,10 @@ from typing import Any
 
 from pydantic import BaseModel, model_validator
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON, Column, String
+from sqlalchemy import JSON, Column, Index, String
 from sqlmodel import Field, SQLModel
 
+from crm.ticket_models import Ticket
 from hotline.db_types import UTCDateTime
 
 # --- hand-offs -------------------------------------------------------------------------------
@@ -135,6 +136,11 @@ class TicketSla(SQLModel, table=True):
     resolution_warned: bool = False
     first_response_breached: bool = False
     resolution_breached: bool = False
+
+
+# The SLA watch looks up the tickets whose clocks run out soon, every minute.
+Index("ix_ticket_first_response_due_at", Ticket.__table__.c.first_response_due_at)  # type: ignore[attr-defined]
+Index("ix_ticket_resolution_due_at", Ticket.__table__.c.resolution_due_at)  # type: ignore[attr-defined]
 
 
 class ExtensionRequest(BaseModel):

@@ -24,6 +24,9 @@ _TIME = hotline.db_types.UTCDateTime
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("ticket", schema=None) as batch_op:
+        batch_op.create_index("ix_ticket_first_response_due_at", ["first_response_due_at"])
+        batch_op.create_index("ix_ticket_resolution_due_at", ["resolution_due_at"])
     op.create_table(
         "escalation",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -139,3 +142,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_escalation_closed_at"))
 
     op.drop_table("escalation")
+    with op.batch_alter_table("ticket", schema=None) as batch_op:
+        batch_op.drop_index("ix_ticket_resolution_due_at")
+        batch_op.drop_index("ix_ticket_first_response_due_at")
