@@ -208,14 +208,19 @@ def merge(
     number: TicketNumber,
     data: MergeRequest,
     session: SessionDep,
+    services: ServicesDep,
     viewer: ViewerDep,
     auditor: AuditorDep,
 ) -> TicketDetail:
     """Merge this ticket into `into`: this one closes and points there. Answers the target."""
     source = access.require_ticket(session=session, viewer=viewer, number=number)
     target = access.require_ticket(session=session, viewer=viewer, number=data.into)
+    old = TicketStatus(source.status)
     tickets.merge_tickets(
         session=session, source=source, target=target, actor=auditor.actor, now=auditor.now
+    )
+    escalations.after_status_change(
+        session=session, ticket=source, old=old, calendar=services.calendar, now=auditor.now
     )
     auditor.record("ticket.merge", "ticket", number, {"into": target.number})
     return tickets.detail(session=session, ticket=target)

@@ -263,3 +263,24 @@ def test_an_earlier_escalation_of_the_customer_is_in_the_pack(
 
 def app_client_engine(client: TestClient) -> Engine:
     return services_of(client).engine
+
+
+def test_merging_a_ticket_away_closes_its_escalations(
+    app_client: TestClient, clock: FrozenClock, bank: Bank
+) -> None:
+    source = log_call(app_client, clock, sid=call_sid(1), customer_id=bank.customer_id)
+    escalate_by_hand(app_client, bank, source)
+    target = log_call(
+        app_client,
+        clock,
+        sid=call_sid(2),
+        customer_id=bank.customer_id,
+        category="cards.bills",
+        complaint=False,
+    )
+    merged = app_client.post(
+        f"/api/tickets/{source}/merge", json={"into": target}, headers=bank.supervisor.headers
+    )
+    assert merged.status_code == 200
+    headers = bank.supervisor.headers
+    assert app_client.get("/api/escalations?open=true", headers=headers).json() == []
