@@ -7,7 +7,9 @@ The app runs in-process (TestClient). The database is filled first with Core bul
 20,000 customers with a phone each, `--tickets` tickets spread over them (a created and a
 call event each) and a call log per ticket. Then timed, through the whole request (token
 check, scope, audit row, JSON): `POST /api/tickets`, `GET /api/customers/{id}/overview` of
-random customers, and `GET /api/tickets?phone=` (the screen pop).
+random customers, and `GET /api/tickets?phone=` (the screen pop). Every active ticket has
+running SLA clocks (due within the next weeks, some past due), and one pass of the SLA watch
+(crm/sla_watch.py, the minute job) is timed over them, rolled back after each pass.
 """
 
 from __future__ import annotations
@@ -20,10 +22,14 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 from local_redis import redis_url
-from sqlalchemy import insert, text
+from sqlalchemy import Engine, insert, text
+from sqlmodel import Session
 
+from crm.case_models import TicketSla
 from crm.models import CallLog, Customer, CustomerPhone, Ticket, TicketEvent
+from crm.sla_watch import watch
 from hotline.app import create_app
+from hotline.business_hours import parse_calendar
 from hotline.clock import FrozenClock
 from hotline.db import make_engine, migrate, session_scope
 from hotline.settings import Environment, Settings
@@ -85,15 +91,27 @@ def fill(url: str, tickets: int, rng: random.Random) -> None:
             ids = range(start, min(start + batch, tickets + 1))
             owners = {n: rng.randint(1, CUSTOMERS) for n in ids}
             when = {n: NOW - timedelta(minutes=tickets - n) for n in ids}
+            status = {n: rng.choice(["new", "open", "resolved", "closed"]) for n in ids}
+            # Clocks run out over the next three weeks; one in a thousand already has.
+            due = {n: NOW + timedelta(minutes=rng.randint(-30, 30 * 24 * 21)) for n in ids}
             connection.execute(
                 insert(Ticket),
                 [{"id": n, "number": f"T{when[n]:%Y%m%d}-{n:06d}", "customer_id": owners[n],
                   "channel": "phone", "category": rng.choice(CATEGORIES),
                   "ticket_type": "inquiry", "priority": rng.randint(1, 4), "severity": 3,
                   "complaint": False, "subject": "bench", "description": "",
-                  "status": rng.choice(["new", "open", "resolved", "closed"]),
-                  "repeat_count": 0, "breached": False, "created_at": when[n],
-                  "updated_at": when[n], "last_contact_at": when[n]} for n in ids],
+                  "status": status[n], "repeat_count": 0, "breached": False,
+                  "created_at": when[n], "updated_at": when[n], "last_contact_at": when[n],
+                  "first_response_due_at": due[n], "resolution_due_at": due[n]}
+                 for n in ids],
+            )  # fmt: skip
+            connection.execute(
+                insert(TicketSla),
+                [{"ticket_id": n, "started_at": when[n], "first_responded_at": when[n],
+                  "paused_business_seconds": 0.0, "paused_calendar_seconds": 0.0,
+                  "extension_days": 0, "first_response_warned": False,
+                  "resolution_warned": False, "first_response_breached": False,
+                  "resolution_breached": False} for n in ids],
             )  # fmt: skip
             connection.execute(
                 insert(TicketEvent),
@@ -178,18 +196,32 @@ def run(database_url: str, redis: str, tickets: int, samples: int) -> None:
                              ("GET /api/tickets?phone= (an agent)", agent_list)):  # fmt: skip
             p50, p99 = timed(action, samples)
             print(f"{name:<40} {p50:>7.2f} {p99:>7.2f}")
+        engine = make_engine(database_url)
+        p50, p99 = timed(lambda: sla_pass(engine), max(samples // 10, 5))
+        print(f"{'SLA watch pass (rolled back)':<40} {p50:>7.2f} {p99:>7.2f}")
+        engine.dispose()
+
+
+def sla_pass(engine: Engine) -> None:
+    """One pass of the minute job over every running clock, undone so each pass does the
+    same work (warnings, breaches and their escalations with background packs)."""
+    calendar = parse_calendar("mon-fri 08:00-20:00; sat-sun 09:00-17:00", timezone="Asia/Shanghai")
+    with Session(engine) as session:
+        watch(session=session, calendar=calendar, now=NOW, warn_before=timedelta(hours=1))
+        session.rollback()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--database-url", help="default: a fresh PostgreSQL hotline_bench")
+    parser.add_argument("--database-url", help="default: a fresh PostgreSQL --database")
+    parser.add_argument("--database", default="hotline_bench", help="the PostgreSQL name")
     parser.add_argument("--redis-url", help="default: 127.0.0.1:6379 db 15, else embedded")
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--samples", type=int, default=300)
     args = parser.parse_args()
-    database = args.database_url or fresh_postgres("hotline_bench")
+    database = args.database_url or fresh_postgres(args.database)
     with redis_url(args.redis_url, db=15) as url:
         run(database, url, args.tickets, args.samples)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from crm import case_hooks
 from crm.models import (
     ACTIVE_STATUSES,
     Callback,
@@ -180,6 +181,9 @@ def log_call(
     if disposition in (CallDisposition.voicemail, CallDisposition.after_hours):
         _owe_callback(session, ticket, record, calendar, reason=str(disposition))
     session.flush()
+    case_hooks.after_call_logged(
+        session=session, ticket=ticket, call=call, calendar=calendar, now=now
+    )
     log.info("call %s logged on %s (%s)", record.call_sid, ticket.number, disposition)
     return call
 

@@ -12,8 +12,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from crm import tickets
+from crm import escalations, tickets
 from crm.callbacks import PENDING
+from crm.case_models import EscalationTrigger
 from crm.models import Callback, EventKind, Ticket, TicketEvent, TicketStatus
 from crm.survey_models import Survey
 from crm.ticket_models import TransitionRequest
@@ -41,7 +42,20 @@ def record_alert(session: Session, ticket: Ticket, survey: Survey, now: datetime
     log.warning("low survey score %s on ticket %s: supervisor alerted", survey.score, ticket.number)
 
 
-supervisor_alerts: list[SupervisorAlert] = [record_alert]
+def escalate_to_management(session: Session, ticket: Ticket, survey: Survey, now: datetime) -> None:
+    """A customer this unhappy is a manager's case: escalated with its background pack."""
+    assert ticket.id is not None
+    escalations.escalate(
+        session=session,
+        ticket_id=ticket.id,
+        reason=f"survey score {survey.score}",
+        trigger=EscalationTrigger.survey,
+        actor="survey",
+        now=now,
+    )
+
+
+supervisor_alerts: list[SupervisorAlert] = [record_alert, escalate_to_management]
 
 
 def reopen_ticket(*, session: Session, ticket: Ticket, now: datetime, reason: str) -> bool:

@@ -65,6 +65,9 @@ class EventKind(StrEnum):
     wrap_up = "wrap_up"
     merged = "merged"
     linked = "linked"
+    sla_warning = "sla_warning"
+    sla_breach = "sla_breach"
+    sla_extension = "sla_extension"
 
 
 class TicketCounter(SQLModel, table=True):

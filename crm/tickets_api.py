@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from crm import access, tickets
+from crm import access, case_hooks, escalations, sla, tickets
 from crm.deps import ViewerDep, check_assignee
 from crm.models import (
     LinkRequest,
@@ -109,6 +109,13 @@ def create_ticket(
         now=auditor.now,
         local_day=auditor.now.astimezone(services.calendar.zone).date(),
     )
+    case_hooks.after_ticket_saved(
+        session=session,
+        ticket=ticket,
+        calendar=services.calendar,
+        severity_threshold=services.settings.escalate_severity,
+        now=auditor.now,
+    )
     auditor.record("ticket.create", "ticket", ticket.number)
     return tickets.detail(session=session, ticket=ticket)
 
@@ -125,6 +132,7 @@ def update_ticket(
     number: TicketNumber,
     data: TicketUpdate,
     session: SessionDep,
+    services: ServicesDep,
     viewer: ViewerDep,
     auditor: AuditorDep,
 ) -> TicketDetail:
@@ -134,6 +142,13 @@ def update_ticket(
         session=session, ticket=ticket, data=data, actor=auditor.actor, now=auditor.now
     )
     if changes:
+        case_hooks.after_ticket_saved(
+            session=session,
+            ticket=ticket,
+            calendar=services.calendar,
+            severity_threshold=services.settings.escalate_severity,
+            now=auditor.now,
+        )
         auditor.record("ticket.update", "ticket", number, {"changes": changes})
     return tickets.detail(session=session, ticket=ticket)
 
@@ -156,6 +171,8 @@ def add_note(
         actor=auditor.actor,
         now=auditor.now,
     )
+    if not data.internal:
+        sla.record_first_response(session=session, ticket=ticket, at=auditor.now)
     auditor.record("ticket.note", "ticket", number, {"internal": data.internal})
     return TicketEventPublic.model_validate(event)
 
@@ -165,6 +182,7 @@ def transition(
     number: TicketNumber,
     data: TransitionRequest,
     session: SessionDep,
+    services: ServicesDep,
     viewer: ViewerDep,
     auditor: AuditorDep,
 ) -> TicketDetail:
@@ -173,6 +191,13 @@ def transition(
     old = str(ticket.status)
     tickets.transition(
         session=session, ticket=ticket, request=data, actor=auditor.actor, now=auditor.now
+    )
+    escalations.after_status_change(
+        session=session,
+        ticket=ticket,
+        old=TicketStatus(old),
+        calendar=services.calendar,
+        now=auditor.now,
     )
     auditor.record("ticket.transition", "ticket", number, {"old": old, "new": str(data.to)})
     return tickets.detail(session=session, ticket=ticket)
@@ -183,14 +208,19 @@ def merge(
     number: TicketNumber,
     data: MergeRequest,
     session: SessionDep,
+    services: ServicesDep,
     viewer: ViewerDep,
     auditor: AuditorDep,
 ) -> TicketDetail:
     """Merge this ticket into `into`: this one closes and points there. Answers the target."""
     source = access.require_ticket(session=session, viewer=viewer, number=number)
     target = access.require_ticket(session=session, viewer=viewer, number=data.into)
+    old = TicketStatus(source.status)
     tickets.merge_tickets(
         session=session, source=source, target=target, actor=auditor.actor, now=auditor.now
+    )
+    escalations.after_status_change(
+        session=session, ticket=source, old=old, calendar=services.calendar, now=auditor.now
     )
     auditor.record("ticket.merge", "ticket", number, {"into": target.number})
     return tickets.detail(session=session, ticket=target)

@@ -9,8 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from crm import api as crm_api
+from crm import cases_api as crm_cases_api
 from crm import categories as crm_categories
 from crm import customers_api as crm_customers_api
+from crm import escalations_api as crm_escalations_api
+from crm import sla as crm_sla
 from crm import tickets_api as crm_tickets_api
 from crm import webhooks as crm_webhooks
 from hotline import audit_api, health
@@ -52,6 +55,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # Read and check the menu and the queues now: a broken file stops start-up, not a caller.
     menu = load_menu(settings.ivr_menu_path)
     crm_categories.load_config()
+    crm_sla.load_policy()
     routing = routing_for(
         settings.routing_path,
         ring_timeout_seconds=settings.ring_timeout_seconds,
@@ -114,6 +118,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(recording_webhooks.router)
     app.include_router(crm_webhooks.router)
     app.include_router(crm_tickets_api.router)
+    app.include_router(crm_cases_api.router)
+    app.include_router(crm_escalations_api.router)
     app.include_router(crm_customers_api.router)
     app.include_router(crm_api.router)
     app.include_router(audit_api.router)

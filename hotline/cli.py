@@ -66,6 +66,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from rq import SimpleWorker, Worker
 
     from crm.callback_jobs import SWEEPER
+    from crm.jobs import SLA_WATCH
     from crm.survey_jobs import SURVEY_SWEEPER
     from hotline.chains import ChainKeeper
     from hotline.jobs import QUEUE_NAMES
@@ -80,7 +81,10 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     connection = sync_client(settings.redis_url)
     # Started now, and again by the keeper whenever one dies (a Redis outage breaks them).
-    keeper = ChainKeeper(connection, [HEARTBEAT, CALL_LOGGER, SWEEPER, SURVEY_SWEEPER, RETENTION])
+    keeper = ChainKeeper(
+        connection,
+        [HEARTBEAT, CALL_LOGGER, SWEEPER, SURVEY_SWEEPER, RETENTION, SLA_WATCH],
+    )
     keeper.check()
     keeper.start()
     # The router's heartbeat runs every second; its routine lines would drown the log.

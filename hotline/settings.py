@@ -156,6 +156,11 @@ class Settings(BaseSettings):
     recordings_retention_days: dict[str, int] = Field(
         default_factory=lambda: {"complaint": 3 * 365, "default": 365}
     )
+
+    # A complaint this severe (1-5) goes to management by itself.
+    escalate_severity: int = Field(4, ge=1, le=6)
+    # The SLA watch warns on a ticket's timeline this long before a clock runs out.
+    sla_warn_before_minutes: int = Field(60, ge=0, le=7 * 24 * 60)
     demo_data: bool = True
     log_level: str = "INFO"
 

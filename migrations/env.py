@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
+import crm.case_models
 import crm.models
 import crm.survey_models
 import hotline.audit
@@ -14,6 +15,7 @@ import recordings.models
 import routing.models
 
 _ = (
+    crm.case_models,
     crm.models,
     crm.survey_models,
     hotline.audit,

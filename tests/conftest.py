@@ -26,6 +26,7 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel
 from twilio.request_validator import RequestValidator
 
+import crm.case_models
 import crm.models
 import crm.survey_models
 import hotline.audit
@@ -40,6 +41,7 @@ from hotline.settings import Environment, Settings
 from ivr.jobs import log_ended_calls
 
 _ = (
+    crm.case_models,
     crm.models,
     crm.survey_models,
     hotline.audit,

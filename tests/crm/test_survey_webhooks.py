@@ -10,6 +10,7 @@ from hypothesis import settings as fuzzing
 from hypothesis import strategies as st
 from sqlmodel import Session, col, select
 
+from crm.case_models import Escalation, EscalationTrigger
 from crm.models import Callback, Customer, EventKind, Ticket, TicketEvent, TicketStatus
 from crm.survey_models import Survey, SurveyState
 from hotline.clock import FrozenClock
@@ -165,14 +166,17 @@ def test_start_opts_back_in(twilio: Twilio, session: Session, survey: Survey, bo
     assert customer is not None and customer.consent_sms is True
 
 
-def test_a_low_score_reopens_alerts_and_owes_a_callback(
+def test_a_low_score_reopens_escalates_and_owes_a_callback(
     twilio: Twilio, session: Session, survey: Survey, clock: FrozenClock
 ) -> None:
     answer = text_in(twilio, "1")
     assert "资深客服将尽快致电您" in answer
     session.expire_all()
     ticket = session.get(Ticket, survey.ticket_id)
-    assert ticket is not None and ticket.status == TicketStatus.open
+    # Reopened, then escalated to management with its background pack.
+    assert ticket is not None and ticket.status == TicketStatus.escalated
+    (escalation,) = session.exec(select(Escalation)).all()
+    assert escalation.trigger == EscalationTrigger.survey and escalation.ticket_id == ticket.id
     events = session.exec(
         select(TicketEvent)
         .where(TicketEvent.ticket_id == survey.ticket_id)
