@@ -87,7 +87,7 @@ def async_client(url: str) -> aioredis.Redis:
         )
         return client
     return aioredis.Redis.from_url(
-        url, socket_timeout=2, socket_connect_timeout=1, decode_responses=True
+        url, socket_timeout=2, socket_connect_timeout=2, decode_responses=True
     )
 
 

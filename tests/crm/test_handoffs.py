@@ -88,6 +88,7 @@ def test_a_complaint_is_noted_handed_to_the_card_centre_answered_and_resolved(
         "handoff",
         "handoff",
         "status_change",
+        "callback_scheduled",  # the follow-up call a resolved complaint gets
     ]
     answer_event = resolved.json()["timeline"][4]
     assert answer_event["data"]["answer"] == "年费系系统误收，已冲正"
