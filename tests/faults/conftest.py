@@ -14,6 +14,7 @@ from tests.faults.proxy import FaultProxy
 @pytest.fixture
 def redis_proxy() -> Iterator[FaultProxy]:
     if not REDIS_UP:
+        # CI requires Redis on TCP (.ci/run), so there these tests always run.
         pytest.skip("fault tests cut a TCP Redis; only the embedded one is here")
     with FaultProxy("127.0.0.1", 6379) as proxy:
         yield proxy

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
@@ -15,6 +16,8 @@ from hotline.redis import SentinelTarget, async_client, sync_client
 from simulator.hosting import free_port
 
 REDIS_SERVER = shutil.which("redis-server")
+if REDIS_SERVER is None and os.environ.get("HOTLINE_TEST_REQUIRE_REDIS"):
+    raise RuntimeError("HOTLINE_TEST_REQUIRE_REDIS is set but redis-server is not installed")
 pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed")
 
 
