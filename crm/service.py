@@ -16,6 +16,7 @@ from crm import (
     callbacks,
     numbers,
     screen_pop,
+    virtual_holds,
 )
 from crm.models import (
     ACTIVE_STATUSES,
@@ -195,3 +196,8 @@ callback_choose = callback_results.choose
 callback_call_seen = callback_results.note_call_seen
 callback_call_ended = callback_results.call_ended
 schedule_callback_placement = callback_jobs.schedule_placement
+# Virtual hold (crm/virtual_holds.py): the callback a waiting caller chose, keeping their place.
+record_hold = virtual_holds.record_hold
+hold_placed = virtual_holds.placed
+hold_answered = virtual_holds.answered
+hold_attempt_failed = virtual_holds.attempt_failed
