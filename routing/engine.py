@@ -396,6 +396,9 @@ class SyncRouter:
             for key, fields in raw
         ]
 
+    def hold(self, *, call_sid: str, phone: str, now: datetime) -> Placement:
+        return Placement.parse(self._run(["hold", _t(now), call_sid, phone]))
+
     def hold_dial(self, *, entry: str, agent_id: int, now: datetime) -> HoldDial | None:
         """Claim the call back of a held caller offered to this agent; None if it is not (or
         no longer) theirs, or its call is placed already."""
