@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import Engine
@@ -162,10 +161,9 @@ def test_the_key_keeps_the_place_and_the_hang_up_is_not_an_abandon(
     ready(router, clock, 7)
     assert router.call_state(held.sid)["state"] == "offered"
     assert router.call_state(later.sid)["state"] == "waiting"
-    expiry = [m.decode() for m in router.connection.zrange("{rt}:timers", 0, -1)]
     offered_at = router.call_state(held.sid)["offered_at"]
     due = router.connection.zscore("{rt}:timers", f"exp|{held.sid}|{offered_at}")
-    assert f"exp|{held.sid}|{offered_at}" in expiry and due is not None
+    assert due is not None
     assert due - float(offered_at) == 20 + 30 + 30  # ring + grace + the customer's phone
 
 
@@ -302,7 +300,3 @@ def test_the_routing_file_checks_virtual_hold() -> None:
             parse_routing(base + f"    virtual_hold: {bad}\n", source="t")
     with pytest.raises(RoutingConfigError):
         parse_routing(base + "virtual_hold_calls: {attempts: 0}\n", source="t")
-
-
-def _query(url: str) -> dict[str, list[str]]:
-    return parse_qs(urlsplit(url).query)
