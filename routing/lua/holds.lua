@@ -77,7 +77,8 @@ if op == 'hold_answered' then
     return { 'stale' }
   end
   redis.call('HSET', call_key(new), unpack(redis.call('HGETALL', call_key(sid))))
-  redis.call('HSET', call_key(new), 'vh', '0', 'held_for', sid)
+  -- Nothing of the first call's Twilio queue: this call has been in none yet.
+  redis.call('HSET', call_key(new), 'vh', '0', 'held_for', sid, 'twilio_queue', '')
   redis.call('EXPIRE', call_key(new), TERMINAL_TTL)
   redis.call('HSET', call_key(sid), 'state', 'moved', 'moved_to', new, 'vh', '0')
   redis.call('HSET', agent_key(id), 'call', new)

@@ -300,3 +300,23 @@ def test_the_routing_file_checks_virtual_hold() -> None:
             parse_routing(base + f"    virtual_hold: {bad}\n", source="t")
     with pytest.raises(RoutingConfigError):
         parse_routing(base + "virtual_hold_calls: {attempts: 0}\n", source="t")
+
+
+def test_a_kept_agent_who_does_not_answer_leaves_the_customer_queued_like_any_caller(
+    twilio: Twilio, clock: FrozenClock, router: SyncRouter, engine: Engine
+) -> None:
+    held = queued(twilio, clock)
+    hold(twilio, clock, held)
+    ready(router, clock, 7)
+    twilio.run_jobs()
+    (placed,) = calls_placed(engine)
+    back = "CA" + "c" * 32
+    dial = answer_call_back(twilio, placed, back).root.find("Dial")
+    assert dial is not None
+    clock.advance(20)
+    missed = call_params(back, STRANGER, DialCallStatus="no-answer")
+    assert Answer.of(twilio.post(dial.get("action") or "", missed)).enqueued() == "accounts"
+    assert router.agent_state(7)["state"] == "missed"  # the agent's own ring went unanswered
+    state = router.call_state(back)
+    assert (state["state"], state["twilio_queue"], state["held_for"]) == ("waiting", "", held.sid)
+    assert router.call_state(held.sid)["state"] == "moved"
