@@ -187,6 +187,8 @@ def get_call_log(*, session: Session, call_sid: str) -> CallLog | None:
 CallbackPolicy = callbacks.CallbackPolicy
 CallbackCall = callback_reading.CallbackCall
 CALLBACK_ANSWERED, CALLBACK_DIALING = callbacks.ANSWERED, callbacks.DIALING
+# AnsweredBy values of answering machine detection that mean nobody is there.
+CALLBACK_MACHINE_ANSWERS = callback_results.MACHINE_ANSWERS
 schedule_followup = callbacks.schedule_followup
 cancel_callbacks = callbacks.cancel_callbacks
 callback_figures = callback_reading.callback_figures

@@ -14,7 +14,6 @@ from typing import Any
 import anyio
 
 from crm import service as crm
-from crm.callback_results import MACHINE_ANSWERS
 from hotline.db import session_scope
 from ivr import queueing
 from ivr.jobs import call_record
@@ -90,7 +89,7 @@ async def answer_call_back(
     lang = ivr.language(language)
     now = ivr.clock.now()
     router = ivr.dispatch.router
-    if answered_by in MACHINE_ANSWERS:
+    if answered_by in crm.CALLBACK_MACHINE_ANSWERS:
         outcome = await router.hold_result(
             entry=entry, offered_at=offered_at, outcome="machine", now=now
         )
