@@ -20,7 +20,9 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import local_redis  # noqa: F401  (imported while bench/ is still on the path)
 import redis
+import unshadow_recordings  # noqa: F401  (before crm imports the package `recordings`)
 from local_redis import redis_url
 from rq import Queue, SimpleWorker
 from sqlmodel import Session, col, select

@@ -99,9 +99,32 @@ def ticket_for_call(
     return ticket, True
 
 
+def _ticket_of_hold(
+    session: Session,
+    record: CallRecord,
+    calendar: BusinessCalendar,
+    *,
+    now: datetime,
+    window_days: int,
+) -> Ticket | None:
+    """A call of a virtual hold goes onto the hold's ticket; the caller's own call puts the hold
+    on record first if the key press could not (the database was away then)."""
+    if record.virtual_hold is None:
+        return None
+    from crm import virtual_holds  # it builds on this module
+
+    if record.virtual_hold == record.call_sid:
+        virtual_holds.record_hold(
+            session=session, record=record, calendar=calendar, now=now, window_days=window_days
+        )
+    return virtual_holds.ticket_of_hold(session, record.virtual_hold)
+
+
 def disposition_of(record: CallRecord, *, has_voicemail: bool) -> CallDisposition:
     if has_voicemail:
         return CallDisposition.voicemail
+    if record.virtual_hold == record.call_sid and record.answered_at is None:
+        return CallDisposition.virtual_hold
     if record.after_hours and record.queue_entered_at is None:
         return CallDisposition.after_hours
     if record.queue_entered_at is not None:
@@ -146,11 +169,14 @@ def log_call(
     has_voicemail = has_recording or record.voicemail_recording_sid is not None
     disposition = disposition_of(record, has_voicemail=has_voicemail)
     local_day = record.started_at.astimezone(calendar.zone).date()
-    ticket, _created = ticket_for_call(
-        session=session, record=record, zone_day=local_day, now=now, window_days=window_days
-    )
+    ticket = _ticket_of_hold(session, record, calendar, now=now, window_days=window_days)
+    if ticket is None:
+        ticket, _created = ticket_for_call(
+            session=session, record=record, zone_day=local_day, now=now, window_days=window_days
+        )
     call = CallLog(
         call_sid=record.call_sid,
+        direction="outbound" if record.virtual_hold not in (None, record.call_sid) else "inbound",
         from_number=record.from_number,
         to_number=record.to_number,
         customer_id=record.customer_id,

@@ -12,6 +12,8 @@ from sqlmodel import Session, col, select
 
 from crm.callbacks import EXHAUSTED, FAILED, SCHEDULED
 from crm.models import Callback, CallLog, Customer, Ticket
+from crm.virtual_holds import OPEN as OPEN_HOLDS
+from crm.virtual_holds import VIRTUAL_HOLD
 
 # --- what the call says ----------------------------------------------------------------------
 
@@ -66,13 +68,15 @@ def call_context(*, session: Session, callback_id: int) -> CallbackCall | None:
 
 @dataclass(frozen=True)
 class CallbackFigures:
-    """Due now; and per moment in `since`: scheduled, placed, connected and failed since."""
+    """Due now; and per moment in `since`: scheduled, placed, connected and failed since.
+    Virtual holds count in these like any callback; `holding`: those waiting for their turn."""
 
     due: int
     scheduled: list[int]
     placed: list[int]
     connected: list[int]
     failed: list[int]
+    holding: int = 0
 
 
 def callback_figures(
@@ -85,8 +89,13 @@ def callback_figures(
         .select_from(Callback)
         .where(Callback.status == SCHEDULED, col(Callback.due_at) <= now)
     ).one()
+    holding = session.exec(
+        select(func.count())
+        .select_from(Callback)
+        .where(col(Callback.status).in_(OPEN_HOLDS), Callback.reason == VIRTUAL_HOLD)
+    ).one()
     if not since:
-        return CallbackFigures(int(due), [], [], [], [])
+        return CallbackFigures(int(due), [], [], [], [], holding=int(holding))
     earliest = min(since)
 
     def counts(column: Any, *where: Any) -> list[int]:
@@ -103,4 +112,5 @@ def callback_figures(
         placed=counts(col(Callback.placed_at)),
         connected=counts(col(Callback.answered_at)),
         failed=counts(col(Callback.finished_at), col(Callback.status).in_((EXHAUSTED, FAILED))),
+        holding=int(holding),
     )

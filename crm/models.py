@@ -111,6 +111,8 @@ class CallDisposition(StrEnum):
     abandoned = "abandoned"
     voicemail = "voicemail"
     after_hours = "after_hours"
+    # The caller asked to be called back, keeping their place in the queue.
+    virtual_hold = "virtual_hold"
 
 
 # --- calls -----------------------------------------------------------------------------------
@@ -208,6 +210,9 @@ class CallRecord(BaseModel):
     duration_seconds: int | None = None
     twilio_status: str | None = None
     queue_result: str | None = None
+    # The caller's own call where they chose a call back (virtual hold); on the call we
+    # placed back to them, the same: both go onto that hold's ticket.
+    virtual_hold: str | None = None
 
 
 # --- callbacks -------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from crm import (
     callbacks,
     numbers,
     screen_pop,
+    virtual_holds,
 )
 from crm.models import (
     ACTIVE_STATUSES,
@@ -186,6 +187,8 @@ def get_call_log(*, session: Session, call_sid: str) -> CallLog | None:
 CallbackPolicy = callbacks.CallbackPolicy
 CallbackCall = callback_reading.CallbackCall
 CALLBACK_ANSWERED, CALLBACK_DIALING = callbacks.ANSWERED, callbacks.DIALING
+# AnsweredBy values of answering machine detection that mean nobody is there.
+CALLBACK_MACHINE_ANSWERS = callback_results.MACHINE_ANSWERS
 schedule_followup = callbacks.schedule_followup
 cancel_callbacks = callbacks.cancel_callbacks
 callback_figures = callback_reading.callback_figures
@@ -195,3 +198,8 @@ callback_choose = callback_results.choose
 callback_call_seen = callback_results.note_call_seen
 callback_call_ended = callback_results.call_ended
 schedule_callback_placement = callback_jobs.schedule_placement
+# Virtual hold (crm/virtual_holds.py): the callback a waiting caller chose, keeping their place.
+record_hold = virtual_holds.record_hold
+hold_placed = virtual_holds.placed
+hold_answered = virtual_holds.answered
+hold_attempt_failed = virtual_holds.attempt_failed

@@ -28,6 +28,7 @@ from hotline.redis import async_client
 from hotline.settings import Settings, get_settings
 from hotline.twilio_webhook import SignatureValidators
 from ivr import callback_webhooks as ivr_callback_webhooks
+from ivr import hold_webhooks as ivr_hold_webhooks
 from ivr import webhooks as ivr_webhooks
 from ivr.menu import load_menu
 from ivr.runtime import Ivr
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(health.router)
     app.include_router(ivr_webhooks.router)
     app.include_router(ivr_callback_webhooks.router)
+    app.include_router(ivr_hold_webhooks.router)
     app.include_router(recording_webhooks.router)
     app.include_router(crm_webhooks.router)
     app.include_router(crm_tickets_api.router)

@@ -62,6 +62,7 @@ class TwilioGateway(Protocol):
         url: str,
         status_callback: str,
         machine_detection: str | None = None,
+        timeout: int | None = None,
     ) -> str: ...
 
     def update_call(
@@ -159,11 +160,14 @@ class RestGateway:
         url: str,
         status_callback: str,
         machine_detection: str | None = None,
+        timeout: int | None = None,
     ) -> str:
         params: dict[str, Any] = {}
         if machine_detection:
             # "Enable": the answer request carries AnsweredBy (human, machine_start, fax, ...).
             params["machine_detection"] = machine_detection
+        if timeout:
+            params["timeout"] = timeout  # how long it rings; Twilio's default is 60 s
         call = self._client.calls.create(
             to=to,
             from_=from_,
@@ -275,6 +279,7 @@ class OutboxGateway:
         url: str,
         status_callback: str,
         machine_detection: str | None = None,
+        timeout: int | None = None,
     ) -> str:
         return self._record(
             "calls.create",
@@ -284,6 +289,7 @@ class OutboxGateway:
                 "url": url,
                 "status_callback": status_callback,
                 "machine_detection": machine_detection,
+                "timeout": timeout,
             },
         )
 

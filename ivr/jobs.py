@@ -68,6 +68,7 @@ def call_record(state: CallState, menu: Menu, *, now: datetime) -> CallRecord:
         duration_seconds=duration,
         twilio_status=state.get("twilio_status"),
         queue_result=state.get("queue_result"),
+        virtual_hold=state.get("vhold") or None,
     )
 
 

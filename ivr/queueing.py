@@ -8,18 +8,22 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from hotline.phone import to_e164
 from ivr.runtime import Ivr, Step
 from ivr.session import CallState
-from routing.engine import Placement
+from routing.config import VirtualHold
+from routing.engine import Placement, WaitCheck
 from routing.twiml import dial
 
+HOLD_KEY_URL = "/twilio/voice/hold"
 # Queue results after which the call is over or elsewhere: nothing more to say.
 QUEUE_DONE = frozenset(
     {"hangup", "bridged", "bridging-in-process", "redirected", "redirected-from-bridged"}
 )
 
 
-def _dial(ivr: Ivr, placement: Placement, language: str) -> str:
+def dial_for(ivr: Ivr, placement: Placement, language: str) -> str:
+    """The `<Dial>` of the agent an offer names."""
     assert placement.agent_id is not None
     return dial(
         agent_id=placement.agent_id,
@@ -32,7 +36,7 @@ def _dial(ivr: Ivr, placement: Placement, language: str) -> str:
 def _next(ivr: Ivr, placement: Placement | None, language: str, queue: str, *prefix: str) -> str:
     """Ring the agent the router chose, or (back) into the Twilio queue to wait."""
     if placement is not None and placement.state == "offered":
-        return ivr.docs.connect(language, _dial(ivr, placement, language), *prefix)
+        return ivr.docs.connect(language, dial_for(ivr, placement, language), *prefix)
     return ivr.docs.enqueue(queue or "general", language, *prefix)
 
 
@@ -70,8 +74,10 @@ async def answer_wait(
     queue_sid: str,
     position: str,
     queue_time: str,
+    from_raw: str = "",
 ) -> str:
-    """One turn of the wait loop: leave for an agent if one was found, else hold on."""
+    """One turn of the wait loop: leave for an agent if one was found, else hold on (and, where
+    the queue allows it, hear the offer to be called back instead)."""
     lang = ivr.language(language)
     now = ivr.clock.now()
     check = await ivr.dispatch.wait(call_sid=call_sid, twilio_queue_sid=queue_sid, now=now)
@@ -84,13 +90,34 @@ async def answer_wait(
             priority=3, enqueued_at=now - timedelta(seconds=waited), now=now,
         )  # fmt: skip
         check = await ivr.dispatch.wait(call_sid=call_sid, twilio_queue_sid=queue_sid, now=now)
-    if check.offer is not None:
+    if check.offer is not None or check.state == "held":
         return ivr.docs.leave()
     if check.state == "waiting":
-        return ivr.docs.wait(lang, check.place)
+        call_back = call_back_offer(ivr, queue=queue, language=lang, from_raw=from_raw, check=check)
+        return ivr.docs.wait(lang, check.place, call_back=call_back)
     # Still unknown to the router: Twilio's own count is the best we have.
     spoken = int(position) if position.isdigit() and len(position) < 6 else None
     return ivr.docs.wait(lang, spoken)
+
+
+def hold_policy(ivr: Ivr, queue: str) -> VirtualHold | None:
+    """Whether (and when) this queue's callers may ask to be called back instead."""
+    config = ivr.dispatch.config.queues.get(queue)
+    return config.virtual_hold if config is not None else None
+
+
+def call_back_offer(
+    ivr: Ivr, *, queue: str, language: str, from_raw: str, check: WaitCheck
+) -> tuple[str, str] | None:
+    """(key, action URL) when this waiting caller may ask to be called back (virtual hold,
+    ivr/virtual_hold.py): their queue offers it, they have waited long enough, and they call
+    from a number we can ring back."""
+    policy = hold_policy(ivr, queue)
+    if policy is None or check.waited < policy.offer_after or check.waiting < policy.min_waiting:
+        return None
+    if to_e164(from_raw, region=ivr.region) is None:
+        return None  # withheld, anonymous, or a softphone: nothing to call back
+    return policy.key, f"{HOLD_KEY_URL}?lang={language}&queue={queue}"
 
 
 async def answer_queue_result(
@@ -102,6 +129,9 @@ async def answer_queue_result(
         fields["queue_time"] = int(queue_time)
     await ivr.store.update(call_sid, fields, only_new=True)
     if result == "leave":
+        held = await ivr.store.load(call_sid)
+        if held is not None and held.get("vhold"):
+            return ivr.docs.hangup()  # they chose a call back: their place is kept without them
         offer = await ivr.dispatch.current_offer(call_sid)
         if offer is not None:
             return _next(ivr, offer, lang, offer.queue)

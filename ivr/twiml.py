@@ -161,12 +161,21 @@ class Documents:
     def voicemail_thanks(self, language: str) -> str:
         return document(self.phrase("voicemail_thanks", language), "<Hangup/>")
 
-    def wait(self, language: str, position: int | None) -> str:
+    def wait(
+        self, language: str, position: int | None, *, call_back: tuple[str, str] | None = None
+    ) -> str:
+        """One turn of hold music; with `call_back` (key, action URL), the offer to be called
+        back instead, the key taken while the music plays."""
         fragments = [self.phrase("hold", language)]
         if position is not None and position > 0:
             fragments.append(self.phrase_with("queue_position", language, position=position))
-        fragments.append(self._hold_music)
-        return document(*fragments)
+        if call_back is None:
+            return document(*fragments, self._hold_music)
+        key, url = call_back
+        fragments.append(self.phrase_with("hold_offer", language, key=key))
+        gather = _attrs(input="dtmf", numDigits=1, timeout=2, action=url, method="POST")
+        # No key: the document ends and Twilio asks the wait URL again, as after the music.
+        return document(f"<Gather{gather}>", *fragments, self._hold_music, "</Gather>")
 
     def hangup(self) -> str:
         return document("<Hangup/>")

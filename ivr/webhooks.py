@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -85,6 +85,7 @@ async def wait(form: TwilioForm, ivr: IvrDep, lang: str = "", queue: str = "") -
         queue_sid=field(form, "QueueSid", limit=64),
         position=field(form, "QueuePosition"),
         queue_time=field(form, "QueueTime", limit=12),
+        from_raw=field(form, "From"),
     )
     return TwiML(answer)
 
@@ -180,16 +181,22 @@ async def status(form: TwilioForm, ivr: IvrDep) -> Response:
     call_sid = field(form, "CallSid", limit=64)
     if not call_sid:
         return TwiML(EMPTY_TWIML)
-    status_value = field(form, "CallStatus", limit=16)
-    sequence = field(form, "SequenceNumber", limit=8)
     await service.record_call_status(
         ivr,
         call_sid=call_sid,
-        status=status_value,
-        sequence=sequence,
-        timestamp=_timestamp(field(form, "Timestamp", limit=64)),
-        duration=field(form, "CallDuration", limit=12),
-        from_raw=field(form, "From"),
-        to_raw=field(form, "To"),
+        status=field(form, "CallStatus", limit=16),
+        **status_progress(form),
     )
     return TwiML(EMPTY_TWIML)
+
+
+def status_progress(form: TwilioForm) -> dict[str, Any]:
+    """A status callback's fields besides the call and its status, as record_call_status takes
+    them."""
+    return {
+        "sequence": field(form, "SequenceNumber", limit=8),
+        "timestamp": _timestamp(field(form, "Timestamp", limit=64)),
+        "duration": field(form, "CallDuration", limit=12),
+        "from_raw": field(form, "From"),
+        "to_raw": field(form, "To"),
+    }

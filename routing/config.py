@@ -36,9 +36,32 @@ class Step(_Strict):
     overflow: str | None = None
 
 
+class VirtualHold(_Strict):
+    """When a queue's waiting callers may ask to be called back instead, keeping their place."""
+
+    # Offered once the caller has waited this long...
+    offer_after: int = Field(60, ge=0, le=3600)
+    # ...and only while this many callers or more (the caller included) are waiting.
+    min_waiting: int = Field(1, ge=1, le=1000)
+    key: str = Field("1", pattern=r"^[0-9*#]$")
+
+
+class HoldCalls(_Strict):
+    """How the bank calls back the callers who chose it (every queue alike)."""
+
+    # How long the customer's phone rings (Twilio's calls.create Timeout).
+    ring_seconds: int = Field(30, ge=5, le=120)
+    attempts: int = Field(3, ge=1, le=10)
+    # After a call back that was not answered, the caller waits this long, at their own
+    # place, before the next attempt.
+    retry_after_seconds: int = Field(60, ge=0, le=3600)
+
+
 class QueueConfig(_Strict):
     skill: str = Field(pattern=r"^[a-z][a-z_]{1,31}$")
     steps: list[Step] = Field(min_length=1)
+    # Unset: this queue's callers are not offered a call back.
+    virtual_hold: VirtualHold | None = None
     # This queue's service-level target for alerts; unset: HOTLINE_SERVICE_LEVEL_TARGET.
     service_level_target: float | None = Field(None, gt=0, le=1)
 
@@ -70,6 +93,7 @@ class RoutingConfig(_Strict):
     short_abandon_seconds: int = Field(5, ge=0, le=60)
     # The bank's zone: "today" in the figures is its day.
     timezone: str = "Asia/Shanghai"
+    virtual_hold_calls: HoldCalls = Field(default_factory=HoldCalls)
     queues: dict[str, QueueConfig]
 
     @model_validator(mode="after")

@@ -34,7 +34,7 @@ class Dispatch:
     def config(self) -> RoutingConfig:
         return self.router.config
 
-    async def _push(self, call_sid: str, agent_id: int) -> None:
+    async def push(self, call_sid: str, agent_id: int) -> None:
         """Have a job take a caller waiting in a Twilio queue out to the agent given to them."""
         try:
             await anyio.to_thread.run_sync(
@@ -115,5 +115,5 @@ class Dispatch:
         departure = await self.router.call_gone(call_sid=call_sid, now=now)
         if departure.agent_id is not None and departure.next_call:
             # The freed agent was given a waiting caller at once.
-            await self._push(departure.next_call, departure.agent_id)
+            await self.push(departure.next_call, departure.agent_id)
         return departure

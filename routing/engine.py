@@ -20,7 +20,7 @@ from routing.config import RoutingConfig, utc_offsets
 # One script in two files: the state and its helpers, then the operations on it.
 SCRIPT = "\n".join(
     (Path(__file__).parent / "lua" / name).read_text(encoding="utf-8")
-    for name in ("state.lua", "stats.lua", "operations.lua")
+    for name in ("state.lua", "stats.lua", "holds.lua", "operations.lua")
 )
 EVENTS_STREAM = "{rt}:events"
 
@@ -73,6 +73,8 @@ class WaitCheck:
     place: int = 0
     waiting: int = 0
     state: str = ""
+    # Seconds since the caller joined the queue (their first arrival, whatever happened since).
+    waited: int = 0
 
     @classmethod
     def parse(cls, reply: list[Any]) -> WaitCheck:
@@ -80,7 +82,10 @@ class WaitCheck:
         if state == "offered":
             return cls(offer=Placement.parse(reply), state=state)
         if state == "waiting":
-            return cls(offer=None, place=int(reply[1]), waiting=int(reply[2]), state=state)
+            waited = int(reply[3]) if len(reply) > 3 else 0
+            return cls(
+                offer=None, place=int(reply[1]), waiting=int(reply[2]), state=state, waited=waited
+            )
         return cls(offer=None, state=state)
 
 
@@ -138,6 +143,37 @@ class AgentProfile:
     calls_today: int = 0
 
 
+@dataclass(frozen=True)
+class HoldDial:
+    """A call back to place now: the claim on one offer to a held caller."""
+
+    phone: str
+    language: str
+    attempt: int
+    offered_at: str
+
+
+@dataclass(frozen=True)
+class HoldOutcome:
+    """An attempt to call a held caller back that came to nothing."""
+
+    state: str  # retry / failed / stale
+    agent_id: int | None = None
+    # The freed agent may have been given a waiting caller at once.
+    next_call: str | None = None
+    attempt: int = 0
+
+    @classmethod
+    def parse(cls, reply: list[Any]) -> HoldOutcome:
+        parts = [_text(part) for part in reply] + ["", "", ""]
+        return cls(
+            state=parts[0],
+            agent_id=int(parts[1]) if parts[1].isdigit() else None,
+            next_call=parts[2] or None,
+            attempt=int(parts[3]) if parts[3].isdigit() else 0,
+        )
+
+
 # After the ring time, how long an offer waits for Twilio's word before it is taken back.
 OFFER_GRACE_SECONDS = 30
 
@@ -152,6 +188,9 @@ def _configure_args(config: RoutingConfig) -> list[str]:
         "wrap_up": config.wrap_up_seconds,
         "service_level_seconds": config.service_level_seconds,
         "short_abandon_seconds": config.short_abandon_seconds,
+        "hold_ring": config.virtual_hold_calls.ring_seconds,
+        "hold_attempts": config.virtual_hold_calls.attempts,
+        "hold_retry": config.virtual_hold_calls.retry_after_seconds,
         # From two days back: a late event still lands on its own local day.
         "utc_offsets": utc_offsets(config.timezone, start=datetime.now(UTC) - timedelta(days=2)),
     }
@@ -235,6 +274,26 @@ class Router:
     async def wait_check(self, *, call_sid: str, twilio_queue_sid: str, now: datetime) -> WaitCheck:
         reply = await self._run(["wait", _t(now), call_sid, twilio_queue_sid])
         return WaitCheck.parse(reply)
+
+    async def hold(self, *, call_sid: str, phone: str, now: datetime) -> Placement:
+        """Keep a waiting caller's place while they are called back: state "held"; "offered"
+        if an agent was found for them first; anything else if they no longer wait."""
+        return Placement.parse(await self._run(["hold", _t(now), call_sid, phone]))
+
+    async def hold_answered(
+        self, *, entry: str, agent_id: int, offered_at: str, call_sid: str, now: datetime
+    ) -> Placement:
+        """The held caller picked up our call `call_sid`: it now stands offered to the agent."""
+        reply = await self._run(
+            ["hold_answered", _t(now), entry, str(agent_id), offered_at, call_sid]
+        )
+        return Placement.parse(reply)
+
+    async def hold_result(
+        self, *, entry: str, offered_at: str, outcome: str, now: datetime
+    ) -> HoldOutcome:
+        reply = await self._run(["hold_result", _t(now), entry, offered_at, outcome])
+        return HoldOutcome.parse(reply)
 
     async def call_state(self, call_sid: str) -> dict[str, str]:
         raw: dict[str, str] = await self._client.hgetall(f"{{rt}}:call:{call_sid}")  # type: ignore[assignment]
@@ -336,6 +395,23 @@ class SyncRouter:
             (key.decode(), {name.decode(): value.decode() for name, value in fields.items()})
             for key, fields in raw
         ]
+
+    def hold(self, *, call_sid: str, phone: str, now: datetime) -> Placement:
+        return Placement.parse(self._run(["hold", _t(now), call_sid, phone]))
+
+    def hold_dial(self, *, entry: str, agent_id: int, now: datetime) -> HoldDial | None:
+        """Claim the call back of a held caller offered to this agent; None if it is not (or
+        no longer) theirs, or its call is placed already."""
+        reply = [_text(part) for part in self._run(["hold_dial", _t(now), entry, str(agent_id)])]
+        if reply[0] != "dial":
+            return None
+        return HoldDial(phone=reply[1], language=reply[2], attempt=int(reply[3]),
+                        offered_at=reply[4])  # fmt: skip
+
+    def hold_result(
+        self, *, entry: str, offered_at: str, outcome: str, now: datetime
+    ) -> HoldOutcome:
+        return HoldOutcome.parse(self._run(["hold_result", _t(now), entry, offered_at, outcome]))
 
     def wrap_up_done(self, *, agent_id: int, since: str, now: datetime) -> AgentOutcome:
         return AgentOutcome.parse(self._run(["wrap_up_done", _t(now), str(agent_id), since]))

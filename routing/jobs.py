@@ -17,7 +17,7 @@ from hotline.chains import Chain
 from hotline.context import Services
 from hotline.db import session_scope
 from hotline.jobs import job_id, services
-from routing import history
+from routing import history, hold_calls
 from routing.alert_watch import AlertChanges, check_alerts
 from routing.alerts import AlertRules, load_messages
 from routing.config import routing_for
@@ -70,6 +70,12 @@ def push_offer(call_sid: str, agent_id: int) -> str:
     state = router().call_state(call_sid)
     if state.get("state") != "offered" or state.get("agent") != str(agent_id):
         return "stale"
+    if state.get("vh") == "1":
+        # A caller waiting to be called back: no Twilio queue holds them, their phone rings.
+        placed, outcome = hold_calls.place_call_back(router(), call_sid, agent_id)
+        if outcome is not None and outcome.next_call and outcome.agent_id is not None:
+            schedule_push(svc.redis, outcome.next_call, outcome.agent_id)
+        return placed
     queue_sid = state.get("twilio_queue")
     if not queue_sid:
         # Its wait loop has not run yet; when it does it finds the offer and leaves the queue.
@@ -169,7 +175,8 @@ _BATCH = 500
 
 def record_agent_states() -> int:
     """Write the router's own agent state changes (reserved, busy, wrap-up, missed, back to
-    available) to the agents' histories; how many were written."""
+    available) to the agents' histories, and what became of each call back of a virtual hold
+    to its callback; how many were written."""
     return _record_agent_states()
 
 
@@ -189,7 +196,9 @@ def _record_agent_states() -> int:
                 break
             with session_scope(svc.engine) as session:
                 for _event_id, event in batch:
-                    if event.get("kind") == "agent_state" and not event.get("actor"):
+                    if event.get("kind") in hold_calls.HOLD_EVENTS:
+                        written += hold_calls.record_hold_event(session, event)
+                    elif event.get("kind") == "agent_state" and not event.get("actor"):
                         written += service.record_router_state(
                             session=session,
                             agent_id=int(event["agent"]),

@@ -49,6 +49,8 @@ class Callbacks:
     due: int
     today: CallbackCounts
     in_window: Mapping[int, CallbackCounts]
+    # Callers waiting in a queue to be called back (virtual hold).
+    holding: int = 0
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,7 @@ class StatsReader:
             "expected_wait_seconds": expected_wait(waiting, by_state, windows[60], day),
             "agents": by_state,
             "callbacks_due": callbacks.due if callbacks else None,
+            "callbacks_holding": callbacks.holding if callbacks else None,
             "today": period(day, "today", callbacks.today if callbacks else None),
             **{
                 f"last_{n}_minutes": period(

@@ -62,6 +62,7 @@ def read_stats(*, reader: StatsReader, session: Session, now: datetime) -> Super
     ]
     callbacks = Callbacks(
         due=counts.due,
+        holding=counts.holding,
         today=by_period[0],
         in_window=dict(zip(WINDOWS, by_period[1:], strict=True)),
     )

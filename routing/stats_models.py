@@ -68,6 +68,10 @@ class LiveFigures(BaseModel):
     callbacks_due: int | None = Field(
         description="callbacks scheduled whose time has come, not yet placed; overall only"
     )
+    callbacks_holding: int | None = Field(
+        default=None,
+        description="callers waiting in a queue to be called back (virtual hold); overall only",
+    )
     today: Figures
     last_15_minutes: Figures
     last_30_minutes: Figures

@@ -110,7 +110,11 @@ if op == 'call_gone' then
   -- now, sid: the caller hung up (or the call failed) wherever it was.
   local sid, now = ARGV[3], NOW
   local call = hgetall(call_key(sid))
-  if call == nil or call.state == 'gone' or call.state == 'ended' then return { 'gone', '', '' } end
+  if call == nil or call.state == 'gone' or call.state == 'ended' or call.state == 'moved' then
+    return { 'gone', '', '' }
+  end
+  -- A caller who chose to be called back keeps their place: their hanging up is expected.
+  if call.vh == '1' then return { 'held', '', '' } end
   redis.call('HSET', call_key(sid), 'state', 'gone', 'ended_at', now)
   redis.call('EXPIRE', call_key(sid), TERMINAL_TTL)
   if call.state == 'waiting' then
@@ -123,16 +127,10 @@ if op == 'call_gone' then
   if call.state == 'offered' then
     -- Withdraw the offer: the agent did nothing wrong and keeps their place in the idle order.
     local id = call.agent
-    local agent = hgetall(agent_key(id))
     stats.abandoned(call, now)
     event('call_abandoned', 'call', sid, 'queue', call.queue, 'wait', now - tonumber(call.enq),
       'at', now, 'agent', id)
-    agent.idle = agent.idle_before_offer or now
-    redis.call('HSET', agent_key(id), 'call', '', 'idle', agent.idle)
-    agent.call = ''
-    set_agent_state(id, agent, 'available', now, 'caller_hung_up')
-    add_available(id, agent)
-    local next_sid = match_agent(id, agent, now)
+    local next_sid = withdraw_offer(id, now, 'caller_hung_up')
     return { 'withdrawn', id, next_sid or '' }
   end
   if call.state == 'connected' then
@@ -189,8 +187,20 @@ if op == 'tick' then
       end
     elseif kind == 'exp' then
       local call = hgetall(call_key(a))
-      if call and call.state == 'offered' and call.offered_at == b then
+      if call and call.state == 'offered' and call.offered_at == b and call.vh == '1' then
+        -- A call-back attempt nobody reported on (its job or its call was lost).
+        local _, next_sid = hold_attempt_failed(a, call, 'no_report', NOW)
+        if next_sid then reply[#reply + 1] = next_sid; reply[#reply + 1] = call.agent end
+      elseif call and call.state == 'offered' and call.offered_at == b then
         local agent = miss_offer(a, call, call.agent, 'no_report', NOW)
+        if agent then reply[#reply + 1] = a; reply[#reply + 1] = agent end
+      end
+    elseif kind == 'vhr' then
+      -- A caller to call back again, after the back-off: back at their own place.
+      local call = hgetall(call_key(a))
+      if call and call.state == 'retry' then
+        enqueue_waiting(a, call, NOW)
+        local agent = match_call(a, call, NOW)
         if agent then reply[#reply + 1] = a; reply[#reply + 1] = agent end
       end
     elseif kind == 'wrap' then
@@ -223,6 +233,7 @@ if op == 'wait' then
   local sid, qsid, now = ARGV[3], ARGV[4], NOW
   local call = hgetall(call_key(sid))
   if call == nil then return { 'unknown' } end
+  if call.vh == '1' then return { 'held' } end
   if qsid ~= '' and (call.twilio_queue or '') == '' then
     redis.call('HSET', call_key(sid), 'twilio_queue', qsid)
   end
@@ -233,7 +244,7 @@ if op == 'wait' then
   local agent = advance_step(sid, call, now)
   if agent then return { 'offered', agent, call.queue, -1, contact_of(agent), NOW_S } end
   local place, total = place_in_queue(call)
-  return { 'waiting', place, total }
+  return { 'waiting', place, total, math.floor(now - tonumber(call.enq)) }
 end
 
 return redis.error_reply('unknown router operation ' .. tostring(op))

@@ -196,7 +196,10 @@ local function reserve(sid, call, id, now)
   remove_available(id, agent)
   redis.call('HSET', call_key(sid), 'state', 'offered', 'agent', id, 'offered_at', NOW_S, 'wait_key', '')
   call.offered_at = NOW_S
-  timer('exp|' .. sid .. '|' .. NOW_S, NOW + (cfg.ring_timeout or 20) + (cfg.offer_grace or 30))
+  -- A caller called back (virtual hold) has their own phone to ring before the agent's.
+  local expiry = (cfg.ring_timeout or 20) + (cfg.offer_grace or 30)
+  if call.vh == '1' then expiry = expiry + (cfg.hold_ring or 30) end
+  timer('exp|' .. sid .. '|' .. NOW_S, NOW + expiry)
   redis.call('HSET', agent_key(id), 'call', sid, 'idle_before_offer', agent.idle or now)
   agent.call = sid
   set_agent_state(id, agent, 'reserved', now)
@@ -273,6 +276,19 @@ local function miss_offer(sid, call, id, outcome, now)
   event('offer_missed', 'call', sid, 'agent', id, 'queue', call.queue, 'at', now)
   enqueue_waiting(sid, call, now)
   return match_call(sid, call, now)
+end
+
+-- Take back an offer through no fault of the agent's (the caller hung up, or could not be
+-- called back): they are available again at their old place in the idle order. Returns a
+-- waiting call given to them at once, or nil.
+local function withdraw_offer(id, now, reason)
+  local agent = hgetall(agent_key(id))
+  agent.idle = agent.idle_before_offer or now
+  redis.call('HSET', agent_key(id), 'call', '', 'idle', agent.idle)
+  agent.call = ''
+  set_agent_state(id, agent, 'available', now, reason)
+  add_available(id, agent)
+  return match_agent(id, agent, now)
 end
 
 -- The end of a talk: wrap-up, with its timer; no wrap-up at all goes straight back to work.
