@@ -20,6 +20,7 @@ from crm.callbacks import CallbackPolicy
 from hotline.chains import Chain
 from hotline.db import session_scope
 from hotline.jobs import job_id, services
+from hotline.leases import held, hold, lease_key, lease_seconds
 from hotline.phone import mask
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,9 @@ def place_callback(callback_id: int, attempts: int) -> str | None:
     svc = services()
     policy = CallbackPolicy.from_settings(svc.settings)
     now = svc.clock.now()
+    # Held before the claim commits, renewed after: a live claim always has a lease.
+    lease = lease_key("callback", callback_id)
+    hold(svc.redis, lease, lease_seconds(svc.settings))
     with session_scope(svc.engine) as session:
         claimed = callbacks.claim(
             session=session,
@@ -95,6 +99,7 @@ def place_callback(callback_id: int, attempts: int) -> str | None:
         )
     if claimed is None:
         return None
+    hold(svc.redis, lease, lease_seconds(svc.settings))
     query = f"callback={callback_id}&attempt={claimed.attempt}"
     base = svc.settings.public_url
     try:
@@ -146,7 +151,11 @@ def sweep_callbacks(limit: int = 200) -> int:
     now = svc.clock.now()
     policy = CallbackPolicy.from_settings(svc.settings)
     with session_scope(svc.engine) as session:
-        recovered = callback_results.recover_stale_claims(session=session, now=now, policy=policy)
+        window = timedelta(seconds=lease_seconds(svc.settings))
+        recovered = callback_results.recover_stale_claims(
+            session=session, now=now, policy=policy,
+            lease=(window, lambda callback_id: held(svc.redis, lease_key("callback", callback_id))),
+        )  # fmt: skip
         callback_results.close_lost_calls(
             session=session, now=now, older_than=timedelta(seconds=svc.settings.max_call_seconds),
             policy=policy, calendar=svc.calendar,
@@ -174,7 +183,7 @@ def callback_sweeper(token: str = "") -> int:
     try:
         return sweep_callbacks()
     finally:
-        SWEEPER.next(svc.redis, token, svc.clock.now())
+        SWEEPER.next(svc.redis, token, svc.clock.now(), svc.settings.callback_sweep_seconds)
 
 
 # A dead sweeper chain is replaced after a few missed sweeps (see hotline/chains.py).
