@@ -8,7 +8,10 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import httpx
 
 from hotline.settings import Settings
 from tests.conftest import PUBLIC_URL, TEST_ACCOUNT, TEST_TOKEN
@@ -79,3 +82,24 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
+
+
+def start_api(port: int, log_path: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`hotline api` (uvicorn, one process) on `port`."""
+    command = [sys.executable, "-m", "hotline.cli", "api", "--port", str(port)]
+    return subprocess.Popen(
+        command, env=env, stdout=log_path.open("ab"), stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def wait_ready(port: int, log_path: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"the API on {port} did not start\n{log_path.read_text()[-2000:]}")
