@@ -130,8 +130,12 @@ def place_callback(callback_id: int, attempts: int) -> str | None:
                 due_at=retry.due_at, now=now,
             )  # fmt: skip
         return None
-    # Any other error (a timeout) leaves the claim standing: the call may exist. Its webhooks
-    # will say so; if none comes, the sweeper gives the attempt back.
+    except Exception:
+        # No answer (a timeout): the call may exist, and Twilio may still place it. The claim
+        # stands, leased for the whole claim timeout: its webhooks will say so, or the sweeper
+        # gives the attempt back once no call can still come of it.
+        hold(svc.redis, lease, policy.claim_timeout_seconds)
+        raise
     with session_scope(svc.engine) as session:
         callbacks.record_placed(
             session=session,

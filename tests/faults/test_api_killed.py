@@ -10,157 +10,33 @@ and the agent is released.
 
 from __future__ import annotations
 
-import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import redis
 from sqlalchemy import Engine
-from sqlmodel import Session, select
 
-from crm.models import CallDisposition, CallLog
 from hotline.settings import Settings
-from simulator.callers import Directory, VirtualAgent, hangup_after, press
-from simulator.clock import SimClock
-from simulator.exchange import Exchange, PhoneNumber
-from simulator.hosting import free_port
-from simulator.server import EmulatorServer
-from simulator.transcript import CallRecord
-from simulator.webhook import AppEndpoint
-from tests.conftest import ADMIN_TOKEN, PUBLIC_URL, TEST_ACCOUNT, TEST_TOKEN
-from tests.faults.emulated import HOTLINE
-from tests.faults.processes import kill, start_api, start_worker, stop, wait_ready, worker_env
-from tests.faults.proxy import FaultProxy
-
-SPEED = 5.0
-CALLER = "+8613600000001"
-
-
-class Site:
-    """The proxy in front of the API processes, and everything started behind it."""
-
-    def __init__(self, settings: Settings, redis_url: str, logs: Path) -> None:
-        self.ports = [free_port(), free_port()]
-        self.proxy = FaultProxy("127.0.0.1", *self.ports)
-        self.url = f"http://127.0.0.1:{self.proxy.port}"
-        agent = VirtualAgent(ring_seconds=(1, 2), talk_mean_seconds=20)
-        self.emulator = EmulatorServer(self._exchange_for(agent), TEST_TOKEN)
-        self.settings = settings.model_copy(update={"redis_url": redis_url})
-        self.logs = logs
-        self.apis: list[subprocess.Popen[bytes]] = []
-        self.workers: list[subprocess.Popen[bytes]] = []
-
-    def _exchange_for(self, agent: VirtualAgent) -> Callable[[], Exchange]:
-        def make() -> Exchange:
-            client = httpx.AsyncClient(base_url=self.url, timeout=10)
-            return Exchange(
-                endpoint=AppEndpoint(client, PUBLIC_URL, TEST_TOKEN),
-                account_sid=TEST_ACCOUNT,
-                numbers=[
-                    PhoneNumber(
-                        HOTLINE, "/twilio/voice/incoming", status_callback="/twilio/voice/status"
-                    )
-                ],
-                clock=SimClock(SPEED),
-                answerer=Directory(prefixes={"client:": agent}),
-            )
-
-        return make
-
-    def start(self) -> None:
-        self.proxy.__enter__()
-        self.emulator.start()
-        env = worker_env(
-            self.settings, HOTLINE_TWILIO_OUTBOX="false", HOTLINE_ADMIN_TOKEN=ADMIN_TOKEN,
-            HOTLINE_TWILIO_API_BASE=self.emulator.base_url, HOTLINE_TWILIO_TIMEOUT_SECONDS="3",
-        )  # fmt: skip
-        for port in self.ports:
-            self.apis.append(start_api(port, self.logs / f"api{port}.log", env))
-        self.workers.append(start_worker(self.settings, self.logs / "worker.log", env=env))
-        for port in self.ports:
-            wait_ready(port, self.logs / f"api{port}.log")
-
-    def stop(self) -> None:
-        try:
-            if self.emulator.exchange is not None:
-                self.emulator.run(self.emulator.exchange.drain(), timeout=60)
-        finally:
-            for process in self.apis + self.workers:
-                stop(process)
-            self.emulator.stop()
-            self.proxy.__exit__(None, None, None)
-
-    @property
-    def exchange(self) -> Exchange:
-        assert self.emulator.exchange is not None
-        return self.emulator.exchange
-
-    def admin(self) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=10)
-
-    def log_tail(self) -> str:
-        return "\n".join(path.read_text()[-1500:] for path in sorted(self.logs.glob("*.log")))
+from tests.faults.processes import kill
+from tests.faults.site import Site, check_answered_once, queued, running, wait_until, waits_answered
 
 
 @pytest.fixture
 def site(
     settings: Settings, redis_url: str, redis_client: redis.Redis, tmp_path: Path
 ) -> Iterator[Site]:
-    site = Site(settings, redis_url, tmp_path)
-    try:
-        site.start()
+    with running(Site(settings, redis_url, tmp_path)) as site:
         yield site
-    finally:
-        site.stop()
-
-
-def wait_until(condition: Callable[[], bool], what: str, site: Site, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"no {what} after {timeout} s\n{site.log_tail()}")
-        time.sleep(0.1)
-
-
-def queued(site: Site) -> int:
-    async def count() -> int:
-        return sum(len(queue.members) for queue in site.exchange.queues.values())
-
-    return site.emulator.run(count())
-
-
-def waits_answered(record: CallRecord) -> int:
-    return sum(1 for request in record.requests_to("/twilio/voice/wait") if request.status == 200)
-
-
-def logs_of(engine: Engine, call_sid: str) -> list[CallLog]:
-    with Session(engine) as session:
-        return list(session.exec(select(CallLog).where(CallLog.call_sid == call_sid)))
 
 
 def test_a_caller_waiting_when_its_api_process_dies_reaches_an_agent(
     site: Site, engine: Engine
 ) -> None:
     with site.admin() as admin:
-        created = admin.post(
-            "/api/agents",
-            json={"name": "坐席一", "login": "agent-one", "password": "a-long-password-1",
-                  "skills": {"cards": 8, "accounts": 8, "general": 8},
-                  "languages": ["zh", "en"], "role": "agent"},
-        )  # fmt: skip
-        assert created.status_code == 201, created.text
-        agent_id = created.json()["id"]
+        agent_id = site.create_agent(admin)
         served_before = list(site.proxy.served)
-
-        async def place() -> CallRecord:
-            script = [press("1"), hangup_after(300)]
-            return site.exchange.start_call_in(from_=CALLER, to=HOTLINE, script=script).record
-
-        record = site.emulator.run(place())
+        record = site.place_call()
         # Between two webhooks: the caller hears the wait music the app's last answer gave.
         wait_until(lambda: queued(site) == 1 and waits_answered(record) >= 1, "caller queued", site)
         # The process that took this call's webhooks so far dies without a word.
@@ -170,15 +46,5 @@ def test_a_caller_waiting_when_its_api_process_dies_reaches_an_agent(
         kill(site.apis[took.index(max(took))])
         answer = admin.put(f"/api/agents/{agent_id}/state", json={"state": "available"})
         assert answer.status_code == 200, answer.text
-        site.emulator.run(site.exchange.drain(), timeout=60)
-        assert record.errors == [], record.errors
-        assert record.status == "completed"
-        wait_until(lambda: len(logs_of(engine, record.call_sid)) == 1, "call log", site)
-        (log,) = logs_of(engine, record.call_sid)
-        assert log.disposition == CallDisposition.answered and log.agent_id == agent_id
-        assert log.ticket_id is not None
-        with Session(engine) as session:
-            on_ticket = session.exec(select(CallLog).where(CallLog.ticket_id == log.ticket_id))
-            assert [row.call_sid for row in on_ticket] == [record.call_sid]
-        state = admin.get(f"/api/agents/{agent_id}").json()["state"]
-        assert state in ("wrap_up", "available"), state
+    site.emulator.run(site.exchange.drain(), timeout=60)
+    check_answered_once(site, engine, record, agent_id)
