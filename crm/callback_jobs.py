@@ -20,6 +20,7 @@ from crm.callbacks import CallbackPolicy
 from hotline.chains import Chain
 from hotline.db import session_scope
 from hotline.jobs import job_id, services
+from hotline.leases import held, hold, lease_key, lease_seconds
 from hotline.phone import mask
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,9 @@ def place_callback(callback_id: int, attempts: int) -> str | None:
     svc = services()
     policy = CallbackPolicy.from_settings(svc.settings)
     now = svc.clock.now()
+    # Held before the claim commits, renewed after: a live claim always has a lease.
+    lease = lease_key("callback", callback_id)
+    hold(svc.redis, lease, lease_seconds(svc.settings))
     with session_scope(svc.engine) as session:
         claimed = callbacks.claim(
             session=session,
@@ -95,6 +99,7 @@ def place_callback(callback_id: int, attempts: int) -> str | None:
         )
     if claimed is None:
         return None
+    hold(svc.redis, lease, lease_seconds(svc.settings))
     query = f"callback={callback_id}&attempt={claimed.attempt}"
     base = svc.settings.public_url
     try:
@@ -125,8 +130,12 @@ def place_callback(callback_id: int, attempts: int) -> str | None:
                 due_at=retry.due_at, now=now,
             )  # fmt: skip
         return None
-    # Any other error (a timeout) leaves the claim standing: the call may exist. Its webhooks
-    # will say so; if none comes, the sweeper gives the attempt back.
+    except Exception:
+        # No answer (a timeout): the call may exist, and Twilio may still place it. The claim
+        # stands, leased for the whole claim timeout: its webhooks will say so, or the sweeper
+        # gives the attempt back once no call can still come of it.
+        hold(svc.redis, lease, policy.claim_timeout_seconds)
+        raise
     with session_scope(svc.engine) as session:
         callbacks.record_placed(
             session=session,
@@ -146,7 +155,11 @@ def sweep_callbacks(limit: int = 200) -> int:
     now = svc.clock.now()
     policy = CallbackPolicy.from_settings(svc.settings)
     with session_scope(svc.engine) as session:
-        recovered = callback_results.recover_stale_claims(session=session, now=now, policy=policy)
+        window = timedelta(seconds=lease_seconds(svc.settings))
+        recovered = callback_results.recover_stale_claims(
+            session=session, now=now, policy=policy,
+            lease=(window, lambda callback_id: held(svc.redis, lease_key("callback", callback_id))),
+        )  # fmt: skip
         callback_results.close_lost_calls(
             session=session, now=now, older_than=timedelta(seconds=svc.settings.max_call_seconds),
             policy=policy, calendar=svc.calendar,
@@ -174,7 +187,7 @@ def callback_sweeper(token: str = "") -> int:
     try:
         return sweep_callbacks()
     finally:
-        SWEEPER.next(svc.redis, token, svc.clock.now())
+        SWEEPER.next(svc.redis, token, svc.clock.now(), svc.settings.callback_sweep_seconds)
 
 
 # A dead sweeper chain is replaced after a few missed sweeps (see hotline/chains.py).

@@ -4,6 +4,7 @@ repeated or late Twilio request changes nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -297,21 +298,35 @@ def place_failed(
 
 
 def recover_stale_claims(
-    *, session: Session, now: datetime, policy: CallbackPolicy, limit: int = 100
+    *,
+    session: Session,
+    now: datetime,
+    policy: CallbackPolicy,
+    lease: tuple[timedelta, Callable[[int], bool]] | None = None,
+    limit: int = 100,
 ) -> list[Retry]:
     """Claims whose call never showed a sign of life: the worker died before the REST request
     (a placed call sends its `initiated` status callback within seconds). Give the attempt back
-    so the callback is placed again, once."""
+    so the callback is placed again, once. With `lease` (its window, and whether a live worker
+    holds a callback's lease), a claim past the window whose lease has lapsed goes back at
+    once; any claim goes back after the claim timeout."""
     cutoff = now - timedelta(seconds=policy.claim_timeout_seconds)
-    stale = session.exec(
+    window, leased = lease if lease is not None else (timedelta(0), lambda _: True)
+    claimed = session.exec(
         select(Callback)
         .where(
             Callback.status == DIALING,
             col(Callback.call_sid).is_(None),
-            col(Callback.claimed_at) < cutoff,
+            col(Callback.claimed_at) < max(cutoff, now - window),
         )
         .limit(limit)
     ).all()
+    stale = [
+        callback
+        for callback in claimed
+        if callback.claimed_at is not None
+        and (callback.claimed_at < cutoff or not leased(callback.id or 0))
+    ]
     recovered: list[Retry] = []
     for callback in stale:
         assert callback.id is not None

@@ -4,6 +4,9 @@
 calls Twilio, so a duplicated or retried job finds nothing to claim. A worker that dies after
 the claim leaves the row in `sending`; the sweeper asks Twilio whether the text went (same
 number, same text, since the first claim) and marks it sent, or hands it back to be sent.
+The job holds a lease on the survey while it sends (hotline/leases.py): a `sending` row whose
+lease has lapsed is recovered within seconds, one whose lease Redis cannot show after the
+sending timeout.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from hotline.chains import Chain
 from hotline.context import Services
 from hotline.db import session_scope
 from hotline.jobs import job_id, services
+from hotline.leases import held, hold, lease_key, lease_seconds
 from hotline.phone import mask
 from hotline.settings import Settings
 from hotline.twilio_gateway import UNSUBSCRIBED, classify_failure
@@ -82,6 +86,8 @@ def send_survey(survey_id: str) -> str:
         if wait_until is not None:
             surveys.postpone(session=session, survey_id=survey_id, due_at=wait_until)
         else:
+            # Held before the claim commits: a `sending` row always has a lease while it lives.
+            hold(svc.redis, lease_key("survey", survey_id), lease_seconds(svc.settings))
             outcome = _claim(session, survey, now, svc.settings)
             if isinstance(outcome, str):
                 return outcome
@@ -90,7 +96,8 @@ def send_survey(survey_id: str) -> str:
         assert wait_until is not None
         _enqueue_at(svc.redis, survey_id, wait_until)
         return f"waits until {wait_until.isoformat()}"
-    # Committed: the row says "sending" before Twilio hears of it.
+    # Committed: the row says "sending" before Twilio hears of it. The lease runs from now.
+    hold(svc.redis, lease_key("survey", survey_id), lease_seconds(svc.settings))
     return _deliver(svc, survey_id, claimed)
 
 
@@ -208,7 +215,7 @@ def sweep_surveys(token: str = "") -> dict[str, int]:
     try:
         return sweep(svc)
     finally:
-        SURVEY_SWEEPER.next(svc.redis, token, svc.clock.now())
+        SURVEY_SWEEPER.next(svc.redis, token, svc.clock.now(), svc.settings.survey_sweep_seconds)
 
 
 # A dead sweeper chain is replaced after a few missed sweeps (see hotline/chains.py).
@@ -225,15 +232,15 @@ def sweep(svc: Services) -> dict[str, int]:
     """One pass of the sweeper (no re-scheduling): what it did, by kind."""
     now = svc.clock.now()
     settings = svc.settings
-    stuck_before = now - timedelta(seconds=settings.survey_sending_timeout_seconds)
+    timed_out = now - timedelta(seconds=settings.survey_sending_timeout_seconds)
+    lapsed = now - timedelta(seconds=lease_seconds(settings))
     with session_scope(svc.engine) as session:
-        stuck = list(
-            session.exec(
-                select(Survey)
-                .where(Survey.state == SurveyState.sending, col(Survey.claimed_at) < stuck_before)
-                .limit(SWEEP_BATCH)
-            )
+        claimed = session.exec(
+            select(Survey)
+            .where(Survey.state == SurveyState.sending, col(Survey.claimed_at) < lapsed)
+            .limit(SWEEP_BATCH)
         )
+        stuck = [survey for survey in claimed if _abandoned(svc, survey, timed_out)]
         lost = list(
             session.exec(
                 select(Survey.id, Survey.due_at)
@@ -258,6 +265,15 @@ def sweep(svc: Services) -> dict[str, int]:
         "requeued": len(lost),
         "expired": int(expired.rowcount),  # type: ignore[attr-defined]
     }
+
+
+def _abandoned(svc: Services, survey: Survey, timed_out: datetime) -> bool:
+    """A `sending` row past its lease window: its worker died if the lease has lapsed, or
+    (whatever Redis says) once the sending timeout has passed."""
+    assert survey.claimed_at is not None
+    if survey.claimed_at < timed_out:
+        return True
+    return not held(svc.redis, lease_key("survey", survey.id))
 
 
 def _recover(svc: Services, survey: Survey) -> int:

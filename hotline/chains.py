@@ -56,15 +56,20 @@ class Chain:
         log.info("started the %s chain", self.mark)
         return True
 
-    def next(self, connection: redis.Redis, token: str, now: datetime) -> bool:
-        """Schedule the next link if this chain is the live one; False ends this chain."""
-        live = connection.eval(_CONTINUE, 1, self.mark, token, self.ttl_seconds)
+    def next(
+        self, connection: redis.Redis, token: str, now: datetime, every_seconds: float | None = None
+    ) -> bool:
+        """Schedule the next link (in `every_seconds` if given: a setting) if this chain is the
+        live one; False ends this chain."""
+        every = self.every_seconds if every_seconds is None else every_seconds
+        ttl = max(self.ttl_seconds, round(every * 3))
+        live = connection.eval(_CONTINUE, 1, self.mark, token, ttl)
         if not live:
             log.warning("a second %s chain stops; another one is alive", self.mark)
             return False
-        due = now.timestamp() + self.every_seconds
+        due = now.timestamp() + every
         Queue(self.queue, connection=connection).enqueue_in(
-            timedelta(seconds=self.every_seconds),
+            timedelta(seconds=every),
             self.func,
             token,
             job_id=job_id(self.mark, round(due, 3)),

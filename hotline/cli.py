@@ -91,11 +91,18 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     for name in ("rq.worker", "rq.queue", "rq.scheduler"):
         logging.getLogger(name).addFilter(_QuietHeartbeat())
     worker_class = Worker if args.fork else SimpleWorker
+    # A worker whose whole process group was killed leaves RQ's scheduler lock behind for a
+    # minute; another worker tries to take the scheduler over only at its maintenance, every
+    # 10 minutes by RQ's default: scheduled jobs (survey sends, chain links) would wait that long.
     worker = worker_class(
-        list(args.queues or QUEUE_NAMES), connection=connection, worker_ttl=WORKER_TTL_SECONDS
-    )
+        list(args.queues or QUEUE_NAMES), connection=connection, worker_ttl=WORKER_TTL_SECONDS,
+        maintenance_interval=MAINTENANCE_SECONDS,
+    )  # fmt: skip
     worker.work(with_scheduler=True, logging_level=settings.log_level.upper())
     return 0
+
+
+MAINTENANCE_SECONDS = 60
 
 
 class _QuietHeartbeat(logging.Filter):

@@ -127,6 +127,8 @@ class Settings(BaseSettings):
     callback_retry_seconds: int = Field(1800, ge=1)
     # A claim with no sign of its call after this long: the worker died before the REST call.
     callback_claim_timeout_seconds: int = Field(300, ge=30)
+    # How often the callback sweeper runs (places due callbacks, gives back dead claims).
+    callback_sweep_seconds: int = Field(30, ge=1)
     # Ticket categories called back at any hour, like the lost-card line (comma-separated).
     callback_around_the_clock: str = "cards.lost_stolen"
     # SMS satisfaction surveys (crm/survey_*.py): sent this long after resolution, never in
@@ -137,6 +139,8 @@ class Settings(BaseSettings):
     survey_reply_hours: int = Field(72, ge=1)
     # A survey left "sending" longer than this belonged to a worker that died: recovered.
     survey_sending_timeout_seconds: int = Field(600, ge=30)
+    # How often the survey sweeper runs (recovers dead workers' sends, re-enqueues lost jobs).
+    survey_sweep_seconds: int = Field(60, ge=1)
 
     # Recordings: where the audio is kept, how it is fetched, how long it is kept.
     recordings_dir: Path = Path("./recordings-data")

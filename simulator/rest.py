@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from simulator.call import Call
 from simulator.exchange import Exchange, ExchangeError
+from simulator.faults import RestFaults
 from simulator.messaging import Message
 from simulator.queueing import Member, Queue
 from simulator.recording_api import make_endpoints
@@ -155,13 +156,21 @@ def _authorized(request: Request, exchange: Exchange, auth_token: str) -> bool:
 Endpoint = Callable[[Request, FormData], Awaitable[Response]]
 
 
-def create_rest_app(exchange: Exchange, auth_token: str) -> Starlette:
-    """The REST emulator; point `twilio.rest.Client` at it with a base-URL HTTP client."""
+def create_rest_app(
+    exchange: Exchange, auth_token: str, faults: RestFaults | None = None
+) -> Starlette:
+    """The REST emulator; point `twilio.rest.Client` at it with a base-URL HTTP client.
+    `faults` (simulator/faults.py) makes it fail, hang or hold requests when the test says."""
+    faults = faults or RestFaults()
 
     def guarded(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
         async def handle(request: Request) -> Response:
             if not _authorized(request, exchange, auth_token):
                 return _error(20003, "Authenticate", 401)
+            await faults.hang_while_on()
+            status = faults.failure()
+            if status is not None:
+                return _error(20500, "An internal server error has occurred", status)
             form = await request.form()
             try:
                 return await endpoint(request, form)
@@ -178,6 +187,8 @@ def create_rest_app(exchange: Exchange, auth_token: str) -> Starlette:
         to, from_ = field(form, "To"), field(form, "From")
         if not to or not from_:
             return _error(21201 if not to else 21213, "To and From are required", 400)
+        if await faults.hold_point("calls.create", taken=False):
+            return _error(20503, "Service unavailable", 503)
         call = exchange.start_outbound(
             to=to,
             from_=from_,
@@ -190,6 +201,7 @@ def create_rest_app(exchange: Exchange, auth_token: str) -> Starlette:
             timeout=int(field(form, "Timeout") or 60),
             machine_detection=field(form, "MachineDetection"),
         )
+        await faults.hold_point("calls.create", taken=True)
         return JSONResponse(call_json(call), status_code=201)
 
     async def call_resource(request: Request, form: FormData) -> Response:
@@ -285,9 +297,12 @@ def create_rest_app(exchange: Exchange, auth_token: str) -> Starlette:
         body = field(form, "Body")
         if not to or not from_ or body is None:
             return _error(21602 if body is None else 21604, "To, From and Body are required", 400)
+        if await faults.hold_point("messages.create", taken=False):
+            return _error(20503, "Service unavailable", 503)
         message = exchange.send_message(
             to=to, from_=from_, body=body, status_callback=field(form, "StatusCallback")
         )
+        await faults.hold_point("messages.create", taken=True)
         return JSONResponse(message_json(message), status_code=201)
 
     async def message_resource(request: Request, form: FormData) -> Response:

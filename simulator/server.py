@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import uvicorn
 
 from simulator.exchange import Exchange
+from simulator.faults import RestFaults
 from simulator.rest import create_rest_app
 
 T = TypeVar("T")
@@ -29,11 +30,13 @@ class EmulatorServer:
         auth_token: str,
         host: str = "127.0.0.1",
         port: int = 0,
+        faults: RestFaults | None = None,
     ) -> None:
         self._make_exchange = make_exchange
         self._auth_token = auth_token
         self._host = host
         self._port = port
+        self.faults = faults or RestFaults()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: uvicorn.Server | None = None
@@ -56,7 +59,7 @@ class EmulatorServer:
     async def _start(self) -> None:
         self.exchange = self._make_exchange()
         config = uvicorn.Config(
-            create_rest_app(self.exchange, self._auth_token),
+            create_rest_app(self.exchange, self._auth_token, self.faults),
             host=self._host,
             port=self._port,
             log_level="warning",

@@ -3,6 +3,10 @@
 `cut()` drops every open connection and refuses new ones, which is what the app sees when
 PostgreSQL or Redis stops; `restore()` lets connections through again. The server itself keeps
 running for everyone else on the machine.
+
+Given more than one target, it is a round-robin load balancer with failover, as in front of
+several API processes: each new connection goes to the next target that accepts it, so a
+target that died is skipped. `served` counts the connections each target took.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ from types import TracebackType
 
 
 class FaultProxy:
-    def __init__(self, target_host: str, target_port: int) -> None:
-        self._target = (target_host, target_port)
+    def __init__(self, target_host: str, target_port: int, *more_ports: int) -> None:
+        self._targets = [(target_host, port) for port in (target_port, *more_ports)]
+        self._turn = 0
+        self.served = [0] * len(self._targets)
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port: int = self._listener.getsockname()[1]
         self._up = threading.Event()
@@ -74,16 +80,28 @@ class FaultProxy:
                 client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 client.close()
                 continue
-            try:
-                upstream = socket.create_connection(self._target, timeout=2)
-                upstream.settimeout(None)
-            except OSError:
+            upstream = self._connect()
+            if upstream is None:
                 client.close()
                 continue
             with self._lock:
                 self._sockets.update((client, upstream))
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _connect(self) -> socket.socket | None:
+        """A connection to the next target that takes one (round robin), if any does."""
+        for _ in self._targets:
+            index = self._turn % len(self._targets)
+            self._turn += 1
+            try:
+                upstream = socket.create_connection(self._targets[index], timeout=2)
+            except OSError:
+                continue
+            upstream.settimeout(None)
+            self.served[index] += 1
+            return upstream
+        return None
 
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:

@@ -10,9 +10,6 @@ no agent was left holding a call that had ended.
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +31,7 @@ from simulator.exchange import Exchange, PhoneNumber
 from simulator.transcript import CallRecord
 from simulator.webhook import AppEndpoint
 from tests.conftest import PG_TEST_DATABASE, POSTGRES_UP, PUBLIC_URL, TEST_ACCOUNT, TEST_TOKEN
+from tests.faults.processes import start_worker, stop
 from tests.faults.proxy import FaultProxy
 
 OUTAGE_SECONDS = 30.0
@@ -56,37 +54,12 @@ def live_settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"business_hours": "always", "wrapup_seconds": 0})
 
 
-def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "HOTLINE_DATABASE_URL": settings.database_url,
-        "HOTLINE_REDIS_URL": settings.redis_url or "",
-        "HOTLINE_PUBLIC_URL": PUBLIC_URL,
-        "TWILIO_ACCOUNT_SID": TEST_ACCOUNT,
-        "TWILIO_AUTH_TOKEN": TEST_TOKEN,
-        "HOTLINE_TWILIO_OUTBOX": "true",
-        "HOTLINE_BUSINESS_HOURS": "always",
-        "HOTLINE_WRAPUP_SECONDS": "0",
-        "HOTLINE_LOG_LEVEL": "WARNING",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "hotline.cli", "worker"],
-        env=env,
-        stdout=log_path.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-
-
 @pytest.fixture
 def worker(live_settings: Settings, tmp_path: Path) -> Iterator[Path]:
     log_path = tmp_path / "worker.log"
     process = start_worker(live_settings, log_path)
     yield log_path
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop(process)
 
 
 def make_agents_ready() -> None:
@@ -226,5 +199,4 @@ async def test_postgresql_stops_for_30_seconds_under_load(
         assert logged < ended_before_return
         check_outcome(records, engine, log_path)
     finally:
-        process.terminate()
-        process.wait(timeout=15)
+        stop(process)
