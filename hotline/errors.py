@@ -137,12 +137,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return response
 
     async def value_out_of_range(_: Request, exc: Exception) -> JSONResponse:
-        # PostgreSQL refused a value the models let through (an id past 32 bits in a body).
+        # The database refused a value the models let through (an id past 32 bits in a body).
         log.info("database refused a value: %s", type(getattr(exc, "orig", exc)).__name__)
         return error_response(422, "validation_error", "a value is out of range")
 
     app.add_exception_handler(HotlineError, hotline_error)
     app.add_exception_handler(DataError, value_out_of_range)
+    # SQLite's driver refuses an int past 64 bits before the query runs, unwrapped.
+    app.add_exception_handler(OverflowError, value_out_of_range)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     for unavailable in (RedisError, OperationalError):
