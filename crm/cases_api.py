@@ -23,13 +23,12 @@ from crm.deps import ViewerDep
 from crm.models import Department
 from hotline.audit import AuditorDep
 from hotline.auth import Supervisor
-from hotline.deps import ServicesDep, SessionDep
+from hotline.deps import RowId, ServicesDep, SessionDep
 from hotline.errors import ERROR_RESPONSES, Forbidden
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"], responses=ERROR_RESPONSES)
 
 TicketNumber = Annotated[str, Path(pattern=r"^T\d{8}-\d{4,}$", max_length=20)]
-RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.post("/{number}/handoff", response_model=HandoffPublic, status_code=201)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from crm import access, customers
 from crm.deps import ViewerDep
@@ -18,13 +18,13 @@ from crm.models import (
 )
 from hotline.audit import AuditorDep
 from hotline.auth import Supervisor
-from hotline.deps import SessionDep
+from hotline.deps import RowId, SessionDep
 from hotline.errors import ERROR_RESPONSES, Invalid
 from hotline.phone import to_e164
 
 router = APIRouter(prefix="/api/customers", tags=["customers"], responses=ERROR_RESPONSES)
 
-CustomerId = Annotated[int, Path(ge=1)]
+CustomerId = RowId
 
 
 @router.get("", response_model=list[CustomerPublic])

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from crm import escalations, handoffs
 from crm.case_models import EscalationPublic, EscalationSummary, HandoffPublic
 from crm.deps import ViewerDep
 from hotline.audit import AuditorDep
 from hotline.auth import Supervisor
-from hotline.deps import SessionDep
+from hotline.deps import RowId, SessionDep
 from hotline.errors import ERROR_RESPONSES, Forbidden
 
 router = APIRouter(prefix="/api", tags=["escalations"], responses=ERROR_RESPONSES)
 
-EscalationId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+EscalationId = RowId
 
 
 @router.get("/handoffs", response_model=list[HandoffPublic])

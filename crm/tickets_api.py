@@ -25,7 +25,7 @@ from crm.models import (
 )
 from crm.ticket_search import TicketFilters, TicketSort, search_tickets
 from hotline.audit import AuditorDep
-from hotline.deps import ServicesDep, SessionDep
+from hotline.deps import MAX_ROW_ID, ServicesDep, SessionDep
 from hotline.errors import ERROR_RESPONSES, Invalid
 from hotline.phone import to_e164
 
@@ -47,11 +47,11 @@ def list_tickets(
     viewer: ViewerDep,
     number: Annotated[str | None, Query(pattern=r"^T\d{8}-\d{4,}$", max_length=20)] = None,
     phone: Annotated[str | None, Query(max_length=32)] = None,
-    customer_id: Annotated[int | None, Query(ge=1)] = None,
+    customer_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
     status: Annotated[list[TicketStatus] | None, Query()] = None,
-    department: Annotated[int | None, Query(ge=1)] = None,
+    department: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
     category: Annotated[str | None, Query(max_length=64)] = None,
-    assignee: Annotated[int | None, Query(ge=1)] = None,
+    assignee: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
     breach: bool | None = None,
     created_from: date | None = None,
     created_to: date | None = None,

@@ -17,6 +17,7 @@ from crm import sla as crm_sla
 from crm import tickets_api as crm_tickets_api
 from crm import webhooks as crm_webhooks
 from hotline import audit_api, health
+from hotline.body_limit import BodyLimit
 from hotline.clock import Clock
 from hotline.context import Services
 from hotline.db import check_migrated, session_scope
@@ -135,4 +136,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(pages.router)
     app.state.webhook_timings = WebhookTimings()
     app.add_middleware(WebhookTimer, timings=app.state.webhook_timings)
+    # Outermost: an oversized body is refused before any other layer sees it.
+    app.add_middleware(BodyLimit)
     return app

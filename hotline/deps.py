@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlmodel import Session
 
 from hotline.clock import Clock
@@ -32,6 +32,10 @@ def get_settings_dep(request: Request) -> Settings:
 def get_clock(request: Request) -> Clock:
     return get_services(request).clock
 
+
+# The tables' ids are 32-bit on PostgreSQL: a larger id in a path is a 422, not a database error.
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 SessionDep = Annotated[Session, Depends(get_session)]

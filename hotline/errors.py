@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from redis.exceptions import RedisError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -87,11 +87,14 @@ _HTTP_ERROR_NAMES = {
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": name.replace("_", " ")}
     for code, name in _HTTP_ERROR_NAMES.items()
-    if code in (401, 403, 404, 409, 422)
+    if code in (401, 403, 404, 409, 413, 422)
 }
+# What FastAPI says of a body it cannot even decode (not UTF-8): bad input like any other, a 422.
+_UNREADABLE_BODY = "There was an error parsing the body"
 
 
-def _body(status: int, error: str, detail: Any, **extra: Any) -> JSONResponse:
+def error_response(status: int, error: str, detail: Any, **extra: Any) -> JSONResponse:
+    """The stable error body, for code that answers outside the exception handlers."""
     return JSONResponse(
         status_code=status, content=ErrorBody(error=error, detail=detail, **extra).model_dump()
     )
@@ -100,12 +103,14 @@ def _body(status: int, error: str, detail: Any, **extra: Any) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     async def hotline_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HotlineError)
-        return _body(exc.status_code, exc.error, exc.detail, **exc.extra)
+        return error_response(exc.status_code, exc.error, exc.detail, **exc.extra)
 
     async def http_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400 and exc.detail == _UNREADABLE_BODY:
+            return error_response(422, "validation_error", "the body is not readable JSON")
         name = _HTTP_ERROR_NAMES.get(exc.status_code, "error")
-        response = _body(exc.status_code, name, exc.detail)
+        response = error_response(exc.status_code, name, exc.detail)
         if exc.headers:
             response.headers.update(exc.headers)
         return response
@@ -120,16 +125,26 @@ def install_error_handlers(app: FastAPI) -> None:
             }
             for err in exc.errors()
         ]
-        return _body(422, "validation_error", detail)
+        return error_response(422, "validation_error", detail)
 
     async def backend_down(_: Request, exc: Exception) -> JSONResponse:
         # Redis or the database not answering: a clear, retryable answer in the usual shape.
         log.warning("backend unavailable: %s", type(exc).__name__)
-        response = _body(503, "service_unavailable", "a backing service is not answering; retry")
+        response = error_response(
+            503, "service_unavailable", "a backing service is not answering; retry"
+        )
         response.headers["Retry-After"] = "5"
         return response
 
+    async def value_out_of_range(_: Request, exc: Exception) -> JSONResponse:
+        # The database refused a value the models let through (an id past 32 bits in a body).
+        log.info("database refused a value: %s", type(getattr(exc, "orig", exc)).__name__)
+        return error_response(422, "validation_error", "a value is out of range")
+
     app.add_exception_handler(HotlineError, hotline_error)
+    app.add_exception_handler(DataError, value_out_of_range)
+    # SQLite's driver refuses an int past 64 bits before the query runs, unwrapped.
+    app.add_exception_handler(OverflowError, value_out_of_range)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     for unavailable in (RedisError, OperationalError):

@@ -213,6 +213,9 @@ class Settings(BaseSettings):
                 raise ValueError("HOTLINE_ADMIN_TOKEN must be a real secret of 24+ characters")
             if self.redis_url is None:
                 raise ValueError("HOTLINE_REDIS_URL is required in production")
+            if "public_url" not in self.model_fields_set:
+                # Webhook signatures are checked against it: the default would refuse them all.
+                raise ValueError("HOTLINE_PUBLIC_URL (the address Twilio calls) is required")
         return self
 
     @property

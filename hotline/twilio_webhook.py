@@ -56,9 +56,11 @@ async def _read_body(request: Request) -> bytes:
 
 async def signed_form(request: Request) -> FormData:
     """The request's form, once its X-Twilio-Signature is proven; 403 otherwise."""
-    signature = request.headers.get("x-twilio-signature")
-    if not signature:
-        raise HTTPException(status_code=403, detail="missing X-Twilio-Signature")
+    signatures = request.headers.getlist("x-twilio-signature")
+    if len(signatures) != 1 or not signatures[0]:
+        # Twilio sends exactly one; two leave open which one a proxy or a check looked at.
+        raise HTTPException(status_code=403, detail="one X-Twilio-Signature is required")
+    signature = signatures[0]
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("application/x-www-form-urlencoded"):
         raise HTTPException(status_code=403, detail="Twilio sends form-encoded webhooks")
@@ -134,8 +136,21 @@ def _safe_twiml(answer: SafeAnswer | None, request: Request) -> str:
         return EMPTY_TWIML
 
 
+# What a Twilio route answers besides TwiML, in the OpenAPI document. Spelled out: a `model`
+# would be filed under the route's own media type, text/xml.
+_ERROR_JSON = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+WEBHOOK_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"content": _ERROR_JSON, "description": "no valid X-Twilio-Signature"},
+    413: {"content": _ERROR_JSON, "description": "payload too large"},
+}
+
+
 class VoiceRoute(APIRoute):
     """A Twilio route: 403 for bad signatures, otherwise always TwiML."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        kwargs["responses"] = {**WEBHOOK_RESPONSES, **(kwargs.get("responses") or {})}
+        super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

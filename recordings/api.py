@@ -12,7 +12,7 @@ from sqlmodel import Session
 from twilio.base.exceptions import TwilioRestException
 
 from hotline.auth import Admin, CurrentAgent, Principal, Supervisor, client_address
-from hotline.deps import ClockDep, ServicesDep, SessionDep
+from hotline.deps import ClockDep, RowId, ServicesDep, SessionDep
 from hotline.errors import ERROR_RESPONSES, Conflict, Forbidden, NotFound
 from recordings import holds, service
 from recordings.models import (
@@ -28,7 +28,7 @@ from routing import service as routing
 
 router = APIRouter(prefix="/api", tags=["recordings"], responses=ERROR_RESPONSES)
 
-RecordingId = Annotated[int, Path(ge=1)]
+RecordingId = RowId
 CallSid = Annotated[str, Path(pattern=r"^CA[0-9a-fA-F]{32}$")]
 TicketNumber = Annotated[str, Path(pattern=r"^T\d{8}-\d{4,}$", max_length=20)]
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from hotline.auth import CurrentAgent, LoginLimiterDep, Principal, client_address
-from hotline.deps import ClockDep, SessionDep, SettingsDep
+from hotline.deps import ClockDep, RowId, SessionDep, SettingsDep
 from hotline.errors import ERROR_RESPONSES, ErrorBody, Forbidden, NotFound, Unauthorized
 from routing import access
 from routing.models import (
@@ -26,7 +25,7 @@ router = APIRouter(
     responses={**ERROR_RESPONSES, 429: {"model": ErrorBody, "description": "too many requests"}},
 )
 
-TokenId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+TokenId = RowId
 
 
 def _agent_id(principal: Principal) -> int:

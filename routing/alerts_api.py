@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from hotline.auth import Supervisor
-from hotline.deps import ClockDep, ServicesDep, SessionDep
+from hotline.deps import ClockDep, RowId, ServicesDep, SessionDep
 from hotline.errors import ERROR_RESPONSES, NotFound
 from routing import alert_feed, alerts
 from routing.alerts import AlertState
@@ -30,7 +30,7 @@ def list_alerts(
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=AlertPublic)
 def acknowledge_alert(
-    alert_id: Annotated[int, Path(ge=1)],
+    alert_id: RowId,
     session: SessionDep,
     services: ServicesDep,
     clock: ClockDep,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import Session
 
 from hotline.auth import Admin, CurrentAgent, Principal, Supervisor
-from hotline.deps import ClockDep, SessionDep, SettingsDep
+from hotline.deps import ClockDep, RowId, SessionDep, SettingsDep
 from hotline.errors import ERROR_RESPONSES, Forbidden, NotFound
 from routing import service
 from routing.engine import SyncRouter
@@ -25,7 +25,7 @@ from routing.models import (
 
 router = APIRouter(prefix="/api/agents", tags=["agents"], responses=ERROR_RESPONSES)
 
-AgentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+AgentId = RowId
 VOICE_TOKEN_TTL_SECONDS = 3600
 
 # Which fields of an agent each role may change. Admins: all of them.

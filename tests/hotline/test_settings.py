@@ -23,6 +23,7 @@ def production(**overrides: object) -> Settings:
         "twilio_api_key_sid": "SK" + "3" * 32,
         "twilio_api_key_secret": "a-real-api-key-secret",
         "twilio_twiml_app_sid": "AP" + "4" * 32,
+        "public_url": "https://hotline.bank.example",
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -47,6 +48,12 @@ def test_production_accepts_real_secrets() -> None:
 def test_production_refuses_placeholders(overrides: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         production(**overrides)
+
+
+def test_production_needs_the_public_url_webhooks_are_signed_for() -> None:
+    values = production().model_dump(exclude={"public_url"})
+    with pytest.raises(ValidationError, match="HOTLINE_PUBLIC_URL"):
+        Settings(**values)
 
 
 def test_twilio_names_come_from_twilios_own_variables(monkeypatch: pytest.MonkeyPatch) -> None:

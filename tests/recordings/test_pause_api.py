@@ -49,7 +49,10 @@ def recording_updates(engine: Engine) -> list[dict[str, object]]:
         return [row.payload for row in rows]
 
 
-@pytest.mark.parametrize("action", ["pause", "resume"])
+PAUSE_ACTIONS = ["pause", "resume"]
+
+
+@pytest.mark.parametrize("action", PAUSE_ACTIONS)
 @pytest.mark.parametrize(
     ("who", "status"),
     [("me", 200), ("supervisor", 200), ("admin", 200), ("other", 403), ("nobody", 401)],

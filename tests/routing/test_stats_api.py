@@ -56,7 +56,10 @@ def one_call_answered(clock: FrozenClock) -> None:
     clock.advance(4)
 
 
-@pytest.mark.parametrize("path", ["/api/supervisor/stats", "/api/supervisor/stream"])
+FIGURE_ROUTES = ["/api/supervisor/stats", "/api/supervisor/stream"]
+
+
+@pytest.mark.parametrize("path", FIGURE_ROUTES)
 @pytest.mark.parametrize(
     ("who", "status"), list(zip(WHO, (401, 403, 403, 200, 200, 200), strict=True))
 )
