@@ -9,6 +9,7 @@ secrets per run.
     with cluster:                       # start(): ready when /readyz answers and workers beat
         cluster.url, cluster.account    # where to send webhooks, how to sign them
         cluster.backlog()               # jobs and ended calls not yet processed
+        cluster.queue_lag()             # how long the oldest queued job has waited
         cluster.memory.peaks()          # VmHWM of every process seen so far
     # stop(): processes ended, database dropped, files removed
 
@@ -28,12 +29,14 @@ import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
 import httpx
 import redis
 from rq import Queue, Worker
+from rq.job import Job
 from sqlalchemy import create_engine, text
 
 from bench.proc_memory import MemoryWatch
@@ -287,6 +290,21 @@ class Cluster:
                 Queue(name, connection=client).started_job_registry.count for name in QUEUES
             )
             return {**waiting, "running": running, "ended calls": int(client.llen(ENDED_CALLS))}
+
+    def queue_lag(self) -> float:
+        """Seconds the oldest queued job has waited for a worker (0 when none waits): how far
+        the workers are behind."""
+        now = datetime.now(UTC)
+        oldest = 0.0
+        with redis.Redis.from_url(self.redis_url) as client:
+            heads = [Queue(name, connection=client).get_job_ids(0, 0) for name in QUEUES]
+            # A job taken meanwhile is gone: None.
+            for job in Job.fetch_many([ids[0] for ids in heads if ids], connection=client):
+                if job is not None and job.enqueued_at is not None:
+                    at = job.enqueued_at
+                    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+                    oldest = max(oldest, (now - at).total_seconds())
+        return oldest
 
     def log_tail(self, name: str, lines: int = 30) -> str:
         try:

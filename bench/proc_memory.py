@@ -1,12 +1,17 @@
-"""Peak resident memory of a set of processes and their children, from Linux's /proc.
+"""Peak resident memory and CPU time of a set of processes and their children, from /proc.
 
 VmHWM ("high-water mark") is the most resident memory a process ever had; it is read while the
 process lives, so a thread samples it (and finds new children, such as RQ's scheduler or work
-horses) until stopped. A process that has ended keeps the last value read.
+horses) until stopped. A process that has ended keeps the last values read.
+
+Peaks can also be kept for chosen windows only (`open_window()` .. `close_window()`), such as
+the calls of a load run without the set-up between runs: opening a window resets the kernel's
+mark (`5` to /proc/<pid>/clear_refs) and the window peak is the most read inside windows.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +30,15 @@ def status_kib(pid: int, field: str) -> int | None:
         if line.startswith(f"{field}:"):
             return int(line.split()[1])
     return None
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far, None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def parents() -> dict[int, int]:
@@ -51,6 +65,9 @@ class Peak:
     label: str
     pid: int
     hwm_kib: int = 0
+    cpu_seconds: float = 0.0
+    # The most resident memory inside windows; None when no window saw the process.
+    window_hwm_kib: int | None = None
 
 
 # Names a child from its root's label, its command line and its number among the root's
@@ -69,6 +86,7 @@ class MemoryWatch:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._in_window = False
 
     def watch(self, pid: int, label: str, *, children: bool = True) -> None:
         with self._lock:
@@ -112,14 +130,42 @@ class MemoryWatch:
         return named or f"{root_label} child {number}"
 
     def _record(self, pid: int, label: str) -> None:
-        hwm = status_kib(pid, "VmHWM")
-        if hwm is None:
-            return
+        # Read under the lock: a mark read before a window's reset must not count inside it.
         with self._lock:
+            hwm, cpu = status_kib(pid, "VmHWM"), cpu_seconds(pid)
+            if hwm is None or cpu is None:
+                return
             peak = self._peaks.setdefault(pid, Peak(label, pid))
             peak.hwm_kib = max(peak.hwm_kib, hwm)
+            peak.cpu_seconds = max(peak.cpu_seconds, cpu)
+            if self._in_window:
+                peak.window_hwm_kib = max(peak.window_hwm_kib or 0, hwm)
+
+    def open_window(self) -> None:
+        """From now on peaks count for the window too; the kernel's marks start afresh."""
+        self.sample()
+        with self._lock:
+            for pid in self._peaks:
+                try:
+                    Path(f"/proc/{pid}/clear_refs").write_text("5")
+                except OSError:
+                    continue  # gone, or not ours to reset
+            self._in_window = True
+
+    def close_window(self) -> None:
+        self.sample()
+        with self._lock:
+            self._in_window = False
 
     def peaks(self) -> list[Peak]:
         """Every process seen, in the order first seen."""
         with self._lock:
-            return [Peak(p.label, p.pid, p.hwm_kib) for p in self._peaks.values()]
+            return [
+                Peak(p.label, p.pid, p.hwm_kib, p.cpu_seconds, p.window_hwm_kib)
+                for p in self._peaks.values()
+            ]
+
+    def cpu_total(self) -> float:
+        """CPU seconds used so far by every process seen (sample() first for a fresh figure)."""
+        with self._lock:
+            return sum(p.cpu_seconds for p in self._peaks.values())
