@@ -33,7 +33,7 @@ from typing import Any
 import unshadow_recordings  # noqa: F401  (bench/ off sys.path, the repository on it)
 
 from bench.cluster import Cluster, ClusterConfig
-from bench.load_figures import RateFigures, rate_figures
+from bench.load_figures import RateFigures, RouteLatency, rate_figures, route_latencies
 from simulator.callstats import LoadReport
 from simulator.harness import DEFAULT_WRAPUP_SECONDS, Harness
 from simulator.hosting import free_port
@@ -140,7 +140,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rates", type=float, nargs="+", default=[1, 2, 5, 10, 20, 40, 60, 80, 100])
+    parser.add_argument(
+        "--rates", type=float, nargs="+", default=[1, 2, 5, 10, 20, 40, 60, 80, 100]
+    )
     parser.add_argument("--seconds", type=float, default=40.0, help="real seconds of arrivals")
     parser.add_argument("--grace", type=float, default=30.0, help="real seconds for the last calls")
     parser.add_argument("--speed", type=float, default=20.0)
@@ -216,6 +218,20 @@ async def figures_of(rate: float, run: LoadRun, report: LoadReport, speed: float
     return rate_figures(rate, run, report, speed)
 
 
+async def routes_of(run: LoadRun) -> list[RouteLatency]:
+    return route_latencies(run)
+
+
+def print_routes(routes: Sequence[RouteLatency]) -> None:
+    print(f"\n{'webhook path at that rate':<36} {'requests':>8}", end="")
+    print(f" {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}")
+    for route in routes:
+        print(
+            f"{route.path:<36} {route.requests:>8} {route.p50_ms:>7.1f} {route.p99_ms:>7.1f} "
+            f"{route.max_ms:>7.1f}"
+        )
+
+
 def app_cpu(cluster: Cluster) -> float:
     """CPU seconds of the cluster's processes so far (this process left out)."""
     cluster.memory.sample()
@@ -277,6 +293,7 @@ def run_rates(
         )
         if figured.p99_ms > args.p99_limit:
             print(f"first rate with p99 > {args.p99_limit:g} ms: {rate:g} calls/s")
+            print_routes(harness.emulator.run(routes_of(run)))
             return
     print(f"p99 stayed within {args.p99_limit:g} ms up to {max(args.rates):g} calls/s")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from simulator.callstats import CallOutcome, LoadReport
 from simulator.load import LoadRun
@@ -76,6 +77,31 @@ def rate_figures(rate: float, run: LoadRun, report: LoadReport, speed: float) ->
             sorted((o.ended_at - o.started_at) / speed for o in outcomes if not o.cut_off), 0.5
         ),
     )
+
+
+@dataclass(frozen=True)
+class RouteLatency:
+    path: str
+    requests: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+def route_latencies(run: LoadRun) -> list[RouteLatency]:
+    """Per webhook path (query left out), slowest p99 first; on the emulator's loop."""
+    by_path: dict[str, list[float]] = {}
+    for sid, call in run.exchange.calls.items():
+        if sid in run.earlier:
+            continue
+        for request in call.record.requests:
+            path = urlsplit(request.url).path
+            by_path.setdefault(path, []).append(request.latency_ms)
+    routes = [
+        RouteLatency(path, len(v), percentile(v, 0.5), percentile(v, 0.99), v[-1])
+        for path, v in ((p, sorted(values)) for p, values in by_path.items())
+    ]
+    return sorted(routes, key=lambda route: route.p99_ms, reverse=True)
 
 
 def _requests_in(records: Sequence[CallRecord], window: tuple[float, float]) -> int:
