@@ -155,6 +155,7 @@ def main() -> None:
     parser.add_argument("--fork", action="store_true", help="RQ forks a work horse per job")
     parser.add_argument("--database", default="hotline_loadbench")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep-logs", action="store_true", help="keep the processes' logs")
     args = parser.parse_args()
 
     print(f"{os.cpu_count()} cores; load average before: {os.getloadavg()}")
@@ -167,6 +168,7 @@ def main() -> None:
             database=args.database,
             twilio_api_base=f"http://127.0.0.1:{emulator_port}",
             fork=args.fork,
+            keep_files=args.keep_logs,
             env={
                 "HOTLINE_BUSINESS_HOURS": "always",
                 "HOTLINE_HOLIDAYS": "",
@@ -210,6 +212,8 @@ def main() -> None:
             harness.stop()
             cluster.memory.sample()
         print_memory(cluster)
+    if args.keep_logs:
+        print(f"logs: {cluster.workdir}")
     print(f"load average after: {os.getloadavg()}")
 
 
