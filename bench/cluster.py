@@ -297,7 +297,7 @@ class Cluster:
         now = datetime.now(UTC)
         oldest = 0.0
         with redis.Redis.from_url(self.redis_url) as client:
-            heads = [Queue(name, connection=client).get_job_ids(0, 0) for name in QUEUES]
+            heads = [Queue(name, connection=client).get_job_ids(0, 1) for name in QUEUES]
             # A job taken meanwhile is gone: None.
             for job in Job.fetch_many([ids[0] for ids in heads if ids], connection=client):
                 if job is not None and job.enqueued_at is not None:

@@ -12,6 +12,8 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+import redis
+from rq import Queue
 from sqlalchemy import text
 from twilio.request_validator import RequestValidator
 
@@ -101,3 +103,15 @@ def test_one_api_and_one_worker_start_and_stop_cleanly() -> None:
     assert not port_open(cluster.redis_port)
     assert not database_exists(DATABASE)
     assert not cluster.workdir.exists()
+
+
+def test_jobs_no_worker_took_show_in_the_backlog_and_lag() -> None:
+    with Cluster(ClusterConfig(api_workers=1, workers=0, database=DATABASE)) as cluster:
+        assert cluster.queue_lag() == 0.0
+        with redis.Redis.from_url(cluster.redis_url) as client:
+            queue = Queue("default", connection=client)
+            for _ in range(3):
+                queue.enqueue("time.sleep", 0)
+        time.sleep(1.0)
+        assert cluster.backlog()["default"] == 3
+        assert 1.0 <= cluster.queue_lag() < 30
