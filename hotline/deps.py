@@ -38,6 +38,10 @@ MAX_ROW_ID = 2**31 - 1
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 ServicesDep = Annotated[Services, Depends(get_services)]
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the answer leaves, not after it has been sent (FastAPI's
+# default). Otherwise a client's next request, on another API process, may not see the write
+# yet, a failed commit has already answered 2xx, and a streamed answer (the supervisors' event
+# stream) holds a database connection for its whole life.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 ClockDep = Annotated[Clock, Depends(get_clock)]

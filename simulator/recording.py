@@ -45,6 +45,15 @@ class Recording:
             self.paused_seconds += now - self.paused_since
             self.status, self.paused_since = "in-progress", None
 
+    def delete(self) -> None:
+        """Gone, audio and all: a long simulation would otherwise keep every call's WAV."""
+        self.deleted, self._media = True, None
+
+    @property
+    def held_bytes(self) -> int:
+        """Audio the emulator keeps for it (made on the first download)."""
+        return len(self._media) if self._media is not None else 0
+
     def media(self) -> bytes:
         """The audio as Twilio serves it by default: WAV, 8 kHz, 16-bit, one tone per channel."""
         if self._media is None:

@@ -69,7 +69,12 @@ def test_the_media_needs_the_accounts_credentials(
 
 def test_a_deleted_recording_is_gone(server: EmulatorServer, completed: str) -> None:  # noqa: F811
     assert server.exchange is not None
+    recording = server.exchange.recordings[completed]
+    gateway(server).download_recording(media_url=recording.url, into=io.BytesIO())
+    assert recording.held_bytes > 0
     gateway(server).delete_recording(recording_sid=completed)
+    # Its audio goes with it: a long load run does not keep every call's WAV.
+    assert recording.held_bytes == 0
     gateway(server).delete_recording(recording_sid=completed)  # again: no error
     with pytest.raises(RecordingUnavailable, match="404"):
         gateway(server).download_recording(
