@@ -162,6 +162,9 @@ class Settings(BaseSettings):
     # The SLA watch warns on a ticket's timeline this long before a clock runs out.
     sla_warn_before_minutes: int = Field(60, ge=0, le=7 * 24 * 60)
     demo_data: bool = True
+    # Simulations only: the Redis key of a simulated clock (hotline/sim_clock.py) that every
+    # process reads its time from. Production refuses it.
+    sim_clock_key: str | None = None
     log_level: str = "INFO"
 
     @field_validator("timezone")
@@ -209,6 +212,8 @@ class Settings(BaseSettings):
                 raise ValueError("HOTLINE_ADMIN_TOKEN must be a real secret of 24+ characters")
             if self.redis_url is None:
                 raise ValueError("HOTLINE_REDIS_URL is required in production")
+            if self.sim_clock_key:
+                raise ValueError("HOTLINE_SIM_CLOCK_KEY is for simulations, never production")
         return self
 
     @property
