@@ -58,7 +58,7 @@ class CountingTransport(httpx.AsyncBaseTransport):
 class Limits:
     """What counts as strained; half of each counts as easy."""
 
-    p90_ms: float = 50.0
+    p90_ms: float = 150.0
     in_flight: int = 32
     loop_lag_seconds: float = 0.1
     backlog: int = 300

@@ -194,13 +194,17 @@ class HourRun:
         deadline = clock.elapsed() + DRAIN_LIMIT_SECONDS
         while any(call.live for call in self.exchange.calls.values()):
             if clock.elapsed() > deadline:
-                for call in self.exchange.calls.values():
-                    if call.live:
-                        call.note(CUT_OFF)
-                        call.interrupt(CallerHungUp())
+                await self.cut_off()
                 break
             await clock.sleep(5.0)
         await self.exchange.drain()
+
+    async def cut_off(self) -> None:
+        """Every caller still on the line hangs up now (noted as cut off)."""
+        for call in list(self.exchange.calls.values()):
+            if call.live:
+                call.note(CUT_OFF)
+                call.interrupt(CallerHungUp())
 
     def _sweep(self, older_than: float) -> None:
         records = self.exchange.forget_finished(older_than)

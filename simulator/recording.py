@@ -45,6 +45,12 @@ class Recording:
             self.paused_seconds += now - self.paused_since
             self.status, self.paused_since = "in-progress", None
 
+    def delete(self) -> None:
+        """Gone for good, the audio too: a long run deletes thousands (the app does, once
+        stored), and keeping their audio would grow the emulator by gigabytes."""
+        self.deleted = True
+        self._media = None
+
     def media(self) -> bytes:
         """The audio as Twilio serves it by default: WAV, 8 kHz, 16-bit, one tone per channel."""
         if self._media is None:

@@ -98,7 +98,7 @@ def make_endpoints(exchange: Exchange) -> dict[str, Endpoint]:
         if recording is None or recording.deleted:
             raise _not_found(sid)
         if request.method == "DELETE":
-            recording.deleted = True
+            recording.delete()
             return Response(status_code=204)
         return JSONResponse(recording_json(recording))
 
