@@ -12,10 +12,12 @@ import httpx
 import pytest
 
 from hotline.sim_clock import Anchor
+from simulator.exchange import PhoneNumber
 from simulator.governor import CountingTransport, Governor, Limits
 from simulator.hour import weighted_roster
 from simulator.load import LoadPlan, load_menu, plan_calls
 from simulator.virtual_clock import AdaptiveClock
+from tests.simulator.apps import BANK, CALLER, TwimlApp, emulate, twiml
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -97,3 +99,23 @@ def test_the_roster_follows_the_traffic_of_each_skill() -> None:
     # Everyone has a second skill, never the same as the main one.
     assert all(len(a.skills) == 2 for a in roster)
     assert len({a.login for a in roster}) == 500
+
+
+@pytest.mark.anyio
+async def test_finished_calls_are_forgotten_once_old_enough_and_live_ones_kept() -> None:
+    app = TwimlApp(
+        {
+            "/voice": lambda p: twiml('<Say>hello</Say><Pause length="30"/><Hangup/>'),
+            "/quick": lambda p: twiml("<Hangup/>"),
+        }
+    )
+    numbers = [PhoneNumber(BANK, "/voice"), PhoneNumber("+864008890000", "/quick")]
+    async with emulate(app, numbers=numbers) as exchange:
+        done = await exchange.call_in(from_=CALLER, to="+864008890000", script=[])
+        long_call = exchange.start_call_in(from_=CALLER, to=BANK, script=[])
+        assert exchange.forget_finished(older_than=3600) == []  # ended too recently
+        await exchange.clock.sleep(2)
+        forgotten = exchange.forget_finished(older_than=1)
+        assert [r.call_sid for r in forgotten] == [done.call_sid]
+        assert set(exchange.calls) == {long_call.sid}
+        await exchange.wait_for(long_call.sid)
