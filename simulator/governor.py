@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -75,13 +76,15 @@ class Strain:
     loop_lag_seconds: float = 0.0
     backlog: int = 0
 
-    def over(self, limits: Limits, share: float = 1.0) -> bool:
-        return (
-            self.p90_ms > limits.p90_ms * share
-            or self.in_flight > limits.in_flight * share
-            or self.loop_lag_seconds > limits.loop_lag_seconds * share
-            or self.backlog > limits.backlog * share
-        )
+    def over(self, limits: Limits, share: float = 1.0) -> list[str]:
+        """The signals past `share` of their limits."""
+        checks = {
+            "p90": self.p90_ms > limits.p90_ms * share,
+            "in flight": self.in_flight > limits.in_flight * share,
+            "loop lag": self.loop_lag_seconds > limits.loop_lag_seconds * share,
+            "backlog": self.backlog > limits.backlog * share,
+        }
+        return [name for name, over in checks.items() if over]
 
 
 @dataclass
@@ -95,10 +98,14 @@ class Governor:
     limits: Limits = field(default_factory=Limits)
     period_seconds: float = 0.5
     last: Strain = field(default_factory=Strain)
+    # How often each signal made it slow down: what holds the speed back.
+    slowed_by: Counter[str] = field(default_factory=Counter)
+    steps: int = 0
     _running: bool = True
 
     def step(self, lag: float) -> float:
         """One look and one adjustment; the new speed."""
+        self.steps += 1
         recent = sorted(self.transport.take_recent())
         self.last = Strain(
             p90_ms=percentile(recent, 0.9) if recent else 0.0,
@@ -107,7 +114,9 @@ class Governor:
             backlog=self.backlog(),
         )
         speed = self.clock.speed
-        if self.last.over(self.limits):
+        strained = self.last.over(self.limits)
+        self.slowed_by.update(strained)
+        if strained:
             speed *= self.limits.slow_down
         elif not self.last.over(self.limits, 0.5):
             speed *= self.limits.speed_up

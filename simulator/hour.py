@@ -239,6 +239,10 @@ class HourRun:
         busy = handled + report.answered * self.settings.wrapup_seconds
         occupancy = busy / (self.settings.agents * self.settings.minutes * 60)
         latencies = sorted(self.tally.latencies)
+        slowed = (
+            ", ".join(f"{why} ×{n}" for why, n in self.governor.slowed_by.most_common())
+            or "nothing"
+        ) + f" (of {self.governor.steps} looks)"
         errors = ", ".join(f"{code}×{n}" for code, n in report.errors_by_code.items()) or "none"
         rows = [
             ("calls offered", f"{report.calls}"),
@@ -264,6 +268,7 @@ class HourRun:
                 f"max {latencies[-1] if latencies else 0:.1f} ms",
             ),
             ("errors", errors),
+            ("clock slowed by", slowed),
             (
                 "over 1 s, by path",
                 ", ".join(f"/{p} ×{n}" for p, n in self.tally.slow.most_common(5)) or "none",

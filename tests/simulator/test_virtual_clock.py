@@ -85,6 +85,8 @@ async def test_the_governor_slows_down_under_strain_and_speeds_up_when_easy() ->
     transport.recent_ms = [400.0] * 10
     assert governor.step(lag=0.0) < strained  # webhooks are slow
     assert governor.last.p90_ms == 400.0
+    assert governor.slowed_by == {"backlog": 1, "loop lag": 1, "p90": 1}
+    assert governor.steps == 4
 
 
 def test_the_roster_follows_the_traffic_of_each_skill() -> None:
