@@ -40,7 +40,7 @@ from hotline.sim_clock import publish  # noqa: E402
 from simulator.callers import Directory, VirtualAgent  # noqa: E402
 from simulator.exchange import Exchange, PhoneNumber  # noqa: E402
 from simulator.governor import CountingTransport, Governor, Limits  # noqa: E402
-from simulator.harness import INCOMING_URL, MAX_CONNECTIONS, STATUS_URL  # noqa: E402
+from simulator.harness import INCOMING_URL, STATUS_URL  # noqa: E402
 from simulator.hosting import free_port  # noqa: E402
 from simulator.hour import HourRun, RunSettings, weighted_roster  # noqa: E402
 from simulator.load import LoadPlan, load_menu, plan_calls  # noqa: E402
@@ -89,9 +89,10 @@ def main() -> int:
     clock = AdaptiveClock(
         1.0, sim_start(), publish=lambda anchor: publish(client, SIM_CLOCK_KEY, anchor)
     )
-    transport = CountingTransport(
-        httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=MAX_CONNECTIONS))
-    )
+    # httpcore scans its whole pool on every request: a pool sized for the governor's limit on
+    # requests in flight, not for every live call, costs the emulator far less CPU.
+    pool = httpx.Limits(max_connections=4 * Limits().in_flight)
+    transport = CountingTransport(httpx.AsyncHTTPTransport(limits=pool))
     menu = load_menu()
     plan = LoadPlan(
         calls=round(args.rate * args.minutes * 60),

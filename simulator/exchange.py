@@ -395,8 +395,10 @@ class Exchange:
         simulated seconds; their records. A long run keeps its memory flat this way."""
         now, records = self.clock.elapsed(), []
         for sid, run in list(self._runs.items()):
+            if not run.done():
+                continue
             record = self.calls[sid].record
-            if run.done() and now - (record.events[-1].at if record.events else 0) > older_than:
+            if now - (record.events[-1].at if record.events else 0) > older_than:
                 run.result()  # a crash inside the emulator fails the run
                 records.append(record)
                 del self._runs[sid], self.calls[sid]

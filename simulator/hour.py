@@ -28,7 +28,7 @@ from simulator.transcript import CallRecord, percentile
 
 # Ended calls stay this long (simulated) so late REST requests about them still find them.
 KEEP_ENDED_SECONDS = 30.0
-SWEEP_WALL_SECONDS = 1.0
+SWEEP_WALL_SECONDS = 5.0
 # After the last arrival, callers still on the line after this long are cut off.
 DRAIN_LIMIT_SECONDS = 1200.0
 PROVISION_AT_ONCE = 8
