@@ -2,6 +2,7 @@
 
     python bench/simulated_hour.py                       # 60 simulated minutes
     python bench/simulated_hour.py --minutes 2 --every 1 # a quick look
+    kill -TERM <pid>                                     # stops a run, cleaning up
 
 The Hotline runs as separate processes (bench/sim_cluster.py: its own redis-server, PostgreSQL
 database `hotline_simhour`, `--api-processes` uvicorn processes, `--workers` RQ workers); the
@@ -23,8 +24,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import random
 import secrets
+import signal
 import sys
 import time
 from pathlib import Path
@@ -68,8 +71,13 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     args = parse_args()
+    signal.signal(signal.SIGTERM, _stop)
     try:
         import uvloop
 
@@ -159,8 +167,15 @@ def main() -> int:
             ),
         )
         cpu_before = time.process_time()
+        running = emulator.submit(run.run())
         try:
-            lines = emulator.submit(run.run()).result()
+            # Waits in slices so SIGTERM (a background run ignores Ctrl-C) gets a look in.
+            while True:
+                try:
+                    lines = running.result(timeout=1.0)
+                    break
+                except concurrent.futures.TimeoutError:
+                    continue
         except BaseException:
             # Interrupted: the callers hang up, so stopping does not wait for all of them.
             emulator.run(run.cut_off())
