@@ -87,6 +87,8 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     )
     keeper.check()
     keeper.start()
+    if settings.sim_clock_key:
+        _start_sim_ticker()
     # The router's heartbeat runs every second; its routine lines would drown the log.
     for name in ("rq.worker", "rq.queue", "rq.scheduler"):
         logging.getLogger(name).addFilter(_QuietHeartbeat())
@@ -103,6 +105,19 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 MAINTENANCE_SECONDS = 60
+
+
+def _start_sim_ticker() -> None:
+    """On a simulated clock the router's timers fire every simulated second, not every wall
+    second (see hotline/sim_clock.py)."""
+    from hotline.jobs import services
+    from hotline.sim_clock import SharedSimClock, SimTicker
+    from routing.jobs import tick
+
+    clock = services().clock
+    if not isinstance(clock, SharedSimClock):
+        raise RuntimeError("HOTLINE_SIM_CLOCK_KEY is set but the services run on another clock")
+    SimTicker(clock, tick).start()
 
 
 class _QuietHeartbeat(logging.Filter):

@@ -12,6 +12,7 @@ from hotline.clock import Clock, SystemClock
 from hotline.db import make_engine
 from hotline.redis import sync_client
 from hotline.settings import Settings
+from hotline.sim_clock import SharedSimClock
 from hotline.twilio_gateway import TwilioGateway, make_gateway
 
 
@@ -36,12 +37,18 @@ class Services:
     ) -> Services:
         if settings.redis_url is None and redis_client is None:
             raise RuntimeError("no Redis configured: set HOTLINE_REDIS_URL or use `hotline serve`")
-        clock = clock or SystemClock()
         engine = engine or make_engine(settings.database_url)
+        client = redis_client or sync_client(settings.redis_url or "")
+        if clock is None:
+            clock = (
+                SharedSimClock(client, settings.sim_clock_key)
+                if settings.sim_clock_key
+                else SystemClock()
+            )
         return cls(
             settings=settings,
             engine=engine,
-            redis=redis_client or sync_client(settings.redis_url or ""),
+            redis=client,
             clock=clock,
             calendar=parse_calendar(
                 settings.business_hours, timezone=settings.timezone, holidays=settings.holidays

@@ -166,6 +166,9 @@ class Settings(BaseSettings):
     # The SLA watch warns on a ticket's timeline this long before a clock runs out.
     sla_warn_before_minutes: int = Field(60, ge=0, le=7 * 24 * 60)
     demo_data: bool = True
+    # Simulations only: the Redis key of a simulated clock (hotline/sim_clock.py) that every
+    # process reads its time from. Production refuses it.
+    sim_clock_key: str | None = None
     log_level: str = "INFO"
 
     @field_validator("timezone")
@@ -216,6 +219,8 @@ class Settings(BaseSettings):
             if "public_url" not in self.model_fields_set:
                 # Webhook signatures are checked against it: the default would refuse them all.
                 raise ValueError("HOTLINE_PUBLIC_URL (the address Twilio calls) is required")
+            if self.sim_clock_key:
+                raise ValueError("HOTLINE_SIM_CLOCK_KEY is for simulations, never production")
         return self
 
     @property

@@ -137,6 +137,14 @@ class RestGateway:
         self._client = client
         self._api_base = api_base
         self._timeout = timeout
+        self._media: httpx.Client | None = None
+
+    def _media_client(self) -> httpx.Client:
+        # One client for the process: a new one per download would build a TLS context each
+        # time (a fifth of a worker's CPU at volume).
+        if self._media is None:
+            self._media = httpx.Client(timeout=self._timeout)
+        return self._media
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RestGateway:
@@ -222,7 +230,7 @@ class RestGateway:
         url = _rebased(media_url, self._api_base)
         received = 0
         try:
-            with httpx.stream("GET", url, auth=auth, timeout=self._timeout) as response:
+            with self._media_client().stream("GET", url, auth=auth) as response:
                 if response.status_code != 200:
                     raise RecordingUnavailable(f"GET {media_url}: HTTP {response.status_code}")
                 for chunk in response.iter_bytes(_MEDIA_CHUNK):

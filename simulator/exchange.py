@@ -390,5 +390,19 @@ class Exchange:
                 if isinstance(result, Exception):
                     raise result
 
+    def forget_finished(self, older_than: float) -> list[CallRecord]:
+        """Drop calls over (callbacks sent) whose last event is older than `older_than`
+        simulated seconds; their records. A long run keeps its memory flat this way."""
+        now, records = self.clock.elapsed(), []
+        for sid, run in list(self._runs.items()):
+            if not run.done():
+                continue
+            record = self.calls[sid].record
+            if now - (record.events[-1].at if record.events else 0) > older_than:
+                run.result()  # a crash inside the emulator fails the run
+                records.append(record)
+                del self._runs[sid], self.calls[sid]
+        return records
+
     def report(self) -> RunReport:
         return RunReport.from_records([call.record for call in self.calls.values()])

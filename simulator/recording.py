@@ -7,6 +7,7 @@ import struct
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
+from functools import cache
 from typing import TYPE_CHECKING
 
 from simulator.signing import new_sid
@@ -64,15 +65,20 @@ class Recording:
 SAMPLE_RATE = 8000
 
 
-def wav_audio(seconds: int, channels: int) -> bytes:
-    """`seconds` of a tone (440 Hz left, 660 Hz right), PCM WAV with a correct header."""
+@cache
+def _one_second(channels: int) -> bytes:
+    # Computed once per channel count: 16,000 sines per recording showed in a long run's profile.
     frames = []
     for n in range(SAMPLE_RATE):
         for channel in range(channels):
             pitch = 440 if channel == 0 else 660
             frames.append(int(8000 * math.sin(2 * math.pi * pitch * n / SAMPLE_RATE)))
-    one_second = struct.pack(f"<{len(frames)}h", *frames)
-    data = one_second * max(seconds, 0)
+    return struct.pack(f"<{len(frames)}h", *frames)
+
+
+def wav_audio(seconds: int, channels: int) -> bytes:
+    """`seconds` of a tone (440 Hz left, 660 Hz right), PCM WAV with a correct header."""
+    data = _one_second(channels) * max(seconds, 0)
     block = 2 * channels
     header = struct.pack(
         "<4sI4s4sIHHIIHH4sI",
