@@ -19,7 +19,8 @@ import redis
 from local_redis import redis_url
 
 from routing.config import load_routing
-from routing.engine import AgentProfile, SyncRouter
+from routing.engine import SyncRouter
+from routing.router_types import AgentProfile
 
 SKILLS = ["cards", "transactions", "accounts", "loans", "complaints", "general"]
 T0 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)

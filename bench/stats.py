@@ -27,7 +27,8 @@ from hotline.app import create_app
 from hotline.clock import FrozenClock
 from hotline.db import migrate
 from hotline.settings import Environment, Settings
-from routing.engine import AgentProfile, SyncRouter
+from routing.engine import SyncRouter
+from routing.router_types import AgentProfile
 from routing.stats import StatsReader
 
 ADMIN_TOKEN = "bench-admin-token-0123456789abcdef"

@@ -12,7 +12,7 @@ from hotline.phone import to_e164
 from ivr.runtime import Ivr, Step
 from ivr.session import CallState
 from routing.config import VirtualHold
-from routing.engine import Placement, WaitCheck
+from routing.router_types import Placement, WaitCheck
 from routing.twiml import dial
 
 HOLD_KEY_URL = "/twilio/voice/hold"

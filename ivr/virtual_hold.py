@@ -21,7 +21,7 @@ from ivr.runtime import Ivr
 from ivr.service import TERMINAL_STATUSES, record_call_status
 from ivr.session import CallState
 from ivr.twiml import document
-from routing.engine import HoldOutcome
+from routing.router_types import HoldOutcome
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,8 @@ import redis
 
 from routing import jobs
 from routing.config import RoutingConfig
-from routing.engine import Departure, Placement, Router, WaitCheck
+from routing.engine import Router
+from routing.router_types import Departure, Placement, WaitCheck
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,8 @@ from crm import service as crm
 from hotline.db import session_scope
 from hotline.jobs import services
 from hotline.phone import mask
-from routing.engine import HoldOutcome, SyncRouter
+from routing.engine import SyncRouter
+from routing.router_types import HoldOutcome
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from hotline.auth import SYSTEM_ACTOR, hash_password
 from hotline.errors import Conflict, NotFound
 from hotline.settings import Settings
 from routing import access, jobs
-from routing.engine import AgentProfile, SyncRouter
+from routing.engine import SyncRouter
 from routing.models import (
     Agent,
     AgentBase,
@@ -24,6 +24,7 @@ from routing.models import (
     AgentStateChange,
     AgentUpdate,
 )
+from routing.router_types import AgentProfile
 
 # What a person may choose; the other states belong to the routing engine.
 PERSONAL_STATES = (AgentState.available, AgentState.on_break, AgentState.offline)

@@ -15,7 +15,7 @@ from hotline.business_hours import parse_calendar
 from hotline.clock import FrozenClock
 from hotline.settings import Settings
 from routing import jobs
-from routing.engine import AgentProfile
+from routing.router_types import AgentProfile
 from simulator.callers import press
 from tests.crm.callback_world import (
     add_ticket,

@@ -16,7 +16,7 @@ from hotline.clock import FrozenClock
 from hotline.settings import Settings
 from ivr.jobs import log_ended_calls
 from routing import jobs
-from routing.engine import AgentProfile
+from routing.router_types import AgentProfile
 from tests.crm.callback_world import CUSTOMER_PHONE, callback_world
 
 ORIGIN = "CA" + "5" * 32

@@ -21,7 +21,7 @@ from hotline.settings import Settings
 from ivr.jobs import log_ended_calls
 from recordings.models import Recording
 from routing import jobs
-from routing.engine import AgentProfile
+from routing.router_types import AgentProfile
 from simulator.callbacks import CallbackChaos
 from simulator.callers import (
     Answerer,

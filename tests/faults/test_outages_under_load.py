@@ -24,7 +24,7 @@ from hotline.app import create_app
 from hotline.settings import Settings
 from ivr.models import ParkedCallEvent
 from routing import jobs
-from routing.engine import AgentProfile
+from routing.router_types import AgentProfile
 from simulator.callers import Directory, VirtualAgent, hangup_after, press
 from simulator.clock import SimClock
 from simulator.exchange import Exchange, PhoneNumber

@@ -28,7 +28,7 @@ from hotline.jobs import QUEUE_NAMES
 from hotline.settings import Settings
 from ivr.jobs import log_ended_calls
 from routing import jobs
-from routing.engine import AgentProfile
+from routing.router_types import AgentProfile
 from simulator.callbacks import CallbackChaos
 from simulator.callers import Directory, VirtualAgent, hangup_after, press
 from simulator.clock import SimClock

@@ -22,7 +22,7 @@ from hotline.jobs import QUEUE_NAMES
 from hotline.settings import Settings
 from ivr.jobs import log_ended_calls
 from routing import jobs as routing_jobs
-from routing.engine import AgentProfile
+from routing.router_types import AgentProfile
 from simulator.callers import Directory, Step, VirtualCustomer
 from simulator.clock import SimClock
 from simulator.exchange import Exchange, PhoneNumber

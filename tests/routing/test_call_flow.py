@@ -14,7 +14,8 @@ from hotline.clock import FrozenClock
 from hotline.jobs import services
 from hotline.outbox import OutboxMessage
 from routing import jobs
-from routing.engine import AgentProfile, SyncRouter
+from routing.engine import SyncRouter
+from routing.router_types import AgentProfile
 from tests.conftest import Twilio, call_params
 from tests.ivr.caller import Caller
 from tests.twiml import Answer

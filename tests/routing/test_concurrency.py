@@ -33,7 +33,8 @@ from crm.models import CallDisposition, CallLog
 from hotline.jobs import QUEUE_NAMES
 from ivr.session import ENDED_CALLS, ENDED_CALLS_TAKEN
 from routing.config import load_routing
-from routing.engine import AgentProfile, SyncRouter
+from routing.engine import SyncRouter
+from routing.router_types import AgentProfile
 from tests.conftest import BACKENDS, TEST_ACCOUNT, TEST_TOKEN
 
 PUBLIC = "http://hotline.internal"

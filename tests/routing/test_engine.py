@@ -10,7 +10,8 @@ import redis
 import yaml
 
 from routing.config import DEFAULT_PATH, RoutingConfig, Strategy, load_routing, parse_routing
-from routing.engine import AgentProfile, Placement, SyncRouter
+from routing.engine import SyncRouter
+from routing.router_types import AgentProfile, Placement
 
 T0 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from hotline.auth import Role
 from hotline.clock import FrozenClock
 from routing import jobs
-from routing.engine import AgentProfile
+from routing.router_types import AgentProfile
 from tests.conftest import Twilio
 from tests.ivr.caller import Caller
 from tests.routing.staff import add_staff

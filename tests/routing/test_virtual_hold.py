@@ -17,7 +17,8 @@ from hotline.clock import FrozenClock
 from hotline.outbox import OutboxMessage
 from routing import jobs
 from routing.config import RoutingConfigError, parse_routing
-from routing.engine import AgentProfile, SyncRouter
+from routing.engine import SyncRouter
+from routing.router_types import AgentProfile
 from tests.conftest import PUBLIC_URL, Twilio, call_params
 from tests.ivr.caller import Caller
 from tests.twiml import Answer
