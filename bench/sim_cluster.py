@@ -24,6 +24,7 @@ import redis
 from rq import Worker
 from sqlalchemy import create_engine, text
 
+from bench.proc_memory import cpu_seconds, parents
 from simulator.hosting import free_port
 
 READY_TIMEOUT_SECONDS = 120.0
@@ -150,12 +151,12 @@ class SimCluster:
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time so far of each role: redis, the API processes, the workers (each with
         its children: uvicorn's workers, RQ's scheduler)."""
-        parent_of = _parents()
+        parent_of = parents()
         roles: dict[str, float] = {}
         for name, process in self.processes.items():
             role = "workers" if name.startswith("worker") else name
             family = _descendants(process.pid, parent_of) | {process.pid}
-            roles[role] = roles.get(role, 0.0) + sum(_cpu(pid) for pid in family)
+            roles[role] = roles.get(role, 0.0) + sum(cpu_seconds(pid) or 0.0 for pid in family)
         return roles
 
     def log_tail(self, name: str, lines: int = 30) -> str:
@@ -181,24 +182,6 @@ class SimCluster:
             self._admin(f"DROP DATABASE IF EXISTS {self.config.database} WITH (FORCE)")
         finally:
             shutil.rmtree(self.workdir, ignore_errors=True)
-
-
-def _cpu(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _parents() -> dict[int, int]:
-    found: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            found[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
 
 
 def _descendants(pid: int, parent_of: dict[int, int]) -> set[int]:
