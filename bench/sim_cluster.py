@@ -42,7 +42,8 @@ class SimClusterConfig:
     twilio_api_base: str
     api_processes: int = 3
     workers: int = 1
-    database: str = "hotline_simhour"
+    # One database per run, so two runs on one machine never drop each other's.
+    database: str = field(default_factory=lambda: f"hotline_simhour_{os.getpid()}")
     env: Mapping[str, str] = field(default_factory=dict)
 
 

@@ -5,7 +5,7 @@
     kill -TERM <pid>                                     # stops a run, cleaning up
 
 The Hotline runs as separate processes (bench/sim_cluster.py: its own redis-server, PostgreSQL
-database `hotline_simhour`, `--api-processes` uvicorn processes, `--workers` RQ workers); the
+database `hotline_simhour_<pid>`, `--api-processes` uvicorn processes, `--workers` RQ workers); the
 emulator plays Twilio from this process. Every one of them reads the same simulated time: the
 emulator's `AdaptiveClock` publishes it in Redis, the app's processes read it there
 (HOTLINE_SIM_CLOCK_KEY), so ring timeouts, talk, patience, hold pauses, wrap-up and escalation

@@ -84,13 +84,17 @@ class Tally:
     errors: Counter[int] = field(default_factory=Counter)
     # Requests slower than a second, by path: where a slow tail comes from.
     slow: Counter[str] = field(default_factory=Counter)
+    # Requests by path: what a call costs the app, webhook by webhook.
+    paths: Counter[str] = field(default_factory=Counter)
 
     def add(self, records: Sequence[CallRecord], placed: dict[str, PlannedCall]) -> None:
         for record in records:
             self.latencies.extend(request.latency_ms for request in record.requests)
+            paths = [request.url.split("?", 1)[0].split("/", 3)[-1] for request in record.requests]
+            self.paths.update(paths)
             self.slow.update(
-                request.url.split("?", 1)[0].split("/", 3)[-1]
-                for request in record.requests
+                path
+                for path, request in zip(paths, record.requests, strict=True)
                 if request.latency_ms > SLOW_MS
             )
             self.errors.update(error.code for error in record.errors)
@@ -272,6 +276,13 @@ class HourRun:
             (
                 "over 1 s, by path",
                 ", ".join(f"/{p} ×{n}" for p, n in self.tally.slow.most_common(5)) or "none",
+            ),
+            (
+                "requests per call",
+                ", ".join(
+                    f"/{p} {n / max(1, report.calls):.2f}"
+                    for p, n in self.tally.paths.most_common()
+                ),
             ),
             ("simulated duration", f"{sim:.0f} s ({sim / 60:.1f} min, last callers included)"),
             ("wall duration", f"{wall:.0f} s ({wall / 60:.1f} min)"),

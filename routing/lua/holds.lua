@@ -14,6 +14,9 @@ local function hold_attempt_failed(sid, call, outcome, now)
   if final then
     redis.call('HSET', call_key(sid), 'state', 'gone', 'agent', '', 'ended_at', now,
       'vh_result', outcome)
+    -- Offered and never served: an abandon with all its wait, so the queue's answered and
+    -- abandoned calls still add up to its offered ones.
+    stats.abandoned(call, now)
     event('hold_failed', 'call', sid, 'queue', call.queue, 'attempt', tries, 'result', outcome,
       'at', now)
   else

@@ -29,7 +29,7 @@ from hotline.settings import Settings
 from ivr.jobs import log_ended_calls
 from routing import jobs
 from routing.router_types import AgentProfile
-from simulator.callbacks import CallbackChaos
+from simulator.callbacks import ALL_EVENTS, CallbackChaos
 from simulator.callers import Directory, VirtualAgent, hangup_after, press
 from simulator.clock import SimClock
 from simulator.exchange import Exchange, PhoneNumber
@@ -107,8 +107,13 @@ async def run(
                 endpoint=AppEndpoint(client, PUBLIC_URL, TEST_TOKEN),
                 account_sid=TEST_ACCOUNT,
                 numbers=[
+                    # Every progress event, not only Twilio's "completed", so there is more
+                    # to repeat and reorder.
                     PhoneNumber(
-                        HOTLINE, "/twilio/voice/incoming", status_callback="/twilio/voice/status"
+                        HOTLINE,
+                        "/twilio/voice/incoming",
+                        status_callback="/twilio/voice/status",
+                        status_callback_events=ALL_EVENTS,
                     )
                 ],
                 clock=clock,

@@ -19,6 +19,7 @@ from routing import jobs
 from routing.config import RoutingConfigError, parse_routing
 from routing.engine import SyncRouter
 from routing.router_types import AgentProfile
+from routing.stats import StatsReader
 from tests.conftest import PUBLIC_URL, Twilio, call_params
 from tests.ivr.caller import Caller
 from tests.twiml import Answer
@@ -254,6 +255,14 @@ def test_no_answer_frees_the_agent_and_retries_from_the_callers_place_up_to_the_
         ).all()
     assert (figures.scheduled, figures.placed, figures.failed, figures.holding) == (
         [1], [1], [1], 0,
+    )  # fmt: skip
+    # Never served: in the queue's figures an abandon after the service level, with its wait.
+    accounts = next(
+        q for q in StatsReader(router.connection, router.config).read(now=clock.now()).queues
+        if q.queue == "accounts"
+    )  # fmt: skip
+    assert (accounts.today.offered, accounts.today.answered, accounts.today.abandoned) == (
+        1, 0, 1,
     )  # fmt: skip
     assert [event.data["status"] for event in results] == ["holding", "holding", "exhausted"]
     assert [event.data["result"] for event in results] == ["no-answer", "machine", "busy"]

@@ -9,7 +9,9 @@ from simulator.callers import Directory, VirtualCustomer, hangup_after
 from simulator.exchange import PhoneNumber
 from tests.simulator.apps import BANK, CALLER, TwimlApp, emulate, twiml
 
-NUMBER = PhoneNumber(BANK, "/voice", status_callback="/twilio/voice/status")
+NUMBER = PhoneNumber(
+    BANK, "/voice", status_callback="/twilio/voice/status", status_callback_events=ALL_EVENTS
+)
 
 
 def app() -> TwimlApp:
@@ -31,11 +33,9 @@ async def test_progress_events_are_numbered_in_order() -> None:
 
 
 @pytest.mark.anyio
-async def test_only_the_configured_events_are_sent() -> None:
+async def test_a_numbers_status_callback_hears_only_the_end_as_on_twilio() -> None:
     web = app()
-    number = PhoneNumber(
-        BANK, "/voice", status_callback="/status", status_callback_events=("completed",)
-    )
+    number = PhoneNumber(BANK, "/voice", status_callback="/status")
     async with emulate(web, numbers=[number]) as exchange:
         await exchange.call_in(from_=CALLER, to=BANK, script=[hangup_after(1)])
     sent = web.to("/status")
