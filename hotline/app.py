@@ -17,6 +17,7 @@ from crm import sla as crm_sla
 from crm import tickets_api as crm_tickets_api
 from crm import webhooks as crm_webhooks
 from hotline import audit_api, health
+from hotline.api_headers import ApiHeaders
 from hotline.body_limit import BodyLimit
 from hotline.clock import Clock
 from hotline.context import Services
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(pages.router)
     app.state.webhook_timings = WebhookTimings()
     app.add_middleware(WebhookTimer, timings=app.state.webhook_timings)
+    app.add_middleware(ApiHeaders)
     # Outermost: an oversized body is refused before any other layer sees it.
     app.add_middleware(BodyLimit)
     return app

@@ -219,3 +219,19 @@ def test_ids_past_the_columns_in_a_body_are_a_4xx(
         response = app_client.request(method, path, json=body, headers=admin_headers)
         assert 400 <= response.status_code < 500, (path, response.text)
         assert response.json()["error"] in ("validation_error", "not_found", "conflict")
+
+
+def test_api_answers_are_neither_sniffed_nor_stored(
+    app_client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    answers = [
+        app_client.get("/api/agents", headers=admin_headers),  # customers' and agents' data
+        app_client.get("/api/agents"),  # a 401 too
+        app_client.post("/api/customers", content=b"{", headers=admin_headers),  # a 422
+    ]
+    for answer in answers:
+        assert answer.headers["X-Content-Type-Options"] == "nosniff", answer.url
+        assert answer.headers["Cache-Control"] == "no-store", answer.url
+    assert [answer.status_code for answer in answers] == [200, 401, 422]
+    # Twilio's webhooks and the pages keep their own headers.
+    assert "no-store" not in app_client.get("/login").headers.get("Cache-Control", "")
