@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import redis
 from rq import Queue
+from twilio.base.exceptions import TwilioRestException
 
 from hotline.chains import Chain
 from hotline.context import Services
@@ -83,14 +84,26 @@ def push_offer(call_sid: str, agent_id: int) -> str:
     url = f"{svc.settings.public_url}{CONNECT_URL}?agent={agent_id}"
     try:
         svc.gateway.redirect_queue_member(queue_sid=queue_sid, call_sid=call_sid, url=url)
+    except TwilioRestException as exc:
+        if exc.status == 404:
+            # Not in the queue any more: the wait loop got there first, or the caller hung up.
+            # Routine at volume, so one line and no traceback.
+            log.info("push of %s to agent %s: no longer queued", call_sid, agent_id)
+        else:
+            _push_failed(call_sid, agent_id)
+        return "left_to_wait_loop"
     except Exception:
-        # The wait loop checks for offers too: a failed push costs one loop, not the call.
-        log.warning(
-            "push of %s to agent %s failed; the wait loop will pick it up",
-            call_sid, agent_id, exc_info=True,
-        )  # fmt: skip
+        _push_failed(call_sid, agent_id)
         return "left_to_wait_loop"
     return "pushed"
+
+
+def _push_failed(call_sid: str, agent_id: int) -> None:
+    # The wait loop checks for offers too: a failed push costs one loop, not the call.
+    log.warning(
+        "push of %s to agent %s failed; the wait loop will pick it up",
+        call_sid, agent_id, exc_info=True,
+    )  # fmt: skip
 
 
 # --- the heartbeat: due timers fired, the router's changes put on record ---------------------

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
 import redis
 from sqlalchemy import Engine
 from sqlmodel import Session, select
+from twilio.base.exceptions import TwilioRestException
 
 from crm.models import CallDisposition, CallLog
 from hotline.clock import FrozenClock
@@ -127,6 +129,39 @@ def test_no_answer_with_nobody_free_goes_back_to_the_queue(
     _, action = dial_target(caller.press("1"))
     assert dial_result(twilio, caller, action, "busy").enqueued() == "cards"
     assert router.call_state(caller.sid)["state"] == "waiting"
+
+
+class QueueLeftAlready:
+    """Twilio's answer to a push for a caller no longer in the queue."""
+
+    def redirect_queue_member(self, *, queue_sid: str, call_sid: str, url: str) -> None:
+        raise TwilioRestException(404, f"/Queues/{queue_sid}/Members/{call_sid}", code=20404)
+
+
+def test_a_push_for_a_caller_who_left_the_queue_is_one_quiet_line(
+    twilio: Twilio,
+    clock: FrozenClock,
+    router: SyncRouter,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caller = Caller(twilio, clock, STRANGER)
+    caller.dial()
+    caller.press("1")
+    wait = call_params(
+        caller.sid, STRANGER, QueueSid="QU" + "1" * 32, QueuePosition="1", QueueTime="5"
+    )
+    twilio.post("/twilio/voice/wait?lang=zh", wait)
+    ready(router, clock, 5)
+    monkeypatch.setattr(services(), "gateway", QueueLeftAlready())
+    with caplog.at_level(logging.INFO, logger="routing.jobs"):
+        assert jobs.push_offer(caller.sid, 5) == "left_to_wait_loop"
+    (line,) = [r for r in caplog.records if r.name == "routing.jobs"]
+    assert (line.levelno, line.exc_info) == (logging.INFO, None)
+    assert "no longer queued" in line.getMessage()
+    # The offer stands: the wait loop still takes the caller to the agent.
+    assert router.call_state(caller.sid)["state"] == "offered"
+    assert Answer.of(twilio.post("/twilio/voice/wait?lang=zh", wait)).verbs() == ["Leave"]
 
 
 def test_a_repeated_dial_result_does_not_punish_the_next_agent(
