@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from hotline.context import Services
 from hotline.settings import Settings
-from hotline.sim_clock import Anchor, SharedSimClock, SimTicker, publish
+from hotline.sim_clock import REFRESH_SECONDS, Anchor, SharedSimClock, SimTicker, publish
 from tests.hotline.test_settings import production
 
 KEY = "sim:clock:test"
@@ -60,8 +60,9 @@ def test_a_slowdown_read_late_never_turns_time_back(redis_client: redis.Redis) -
     ahead = clock.now()  # START + 10 on the old speed
     # The master slowed down at 1000.5 (START + 5) to 1×; the process reads it late.
     publish(redis_client, KEY, Anchor(START + 5.0, 1000.5, 1.0))
-    wall.at = 1001.1
-    assert clock.now() == ahead  # held, not stepped back to START + 5.6
+    wall.at = 1001.0 + REFRESH_SECONDS + 0.1
+    # Held, not stepped back to START + 5.5 and a bit.
+    assert clock.now() == ahead
     wall.at = 1006.0
     assert clock.now().timestamp() == pytest.approx(START + 10.5)
 
