@@ -50,6 +50,7 @@ from simulator.load import LoadPlan, load_menu, plan_calls  # noqa: E402
 from simulator.server import EmulatorServer  # noqa: E402
 from simulator.virtual_clock import AdaptiveClock, sim_start  # noqa: E402
 from simulator.webhook import AppEndpoint  # noqa: E402
+from simulator.wire import WireTransport  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -68,6 +69,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--every", type=float, default=10.0, help="simulated minutes a line")
     parser.add_argument("--max-speed", type=float, default=60.0)
     parser.add_argument("--p90-ms", type=float, default=150.0, help="webhook p90 to keep under")
+    # Each run drops and re-creates its database: two runs at once need two names.
+    parser.add_argument("--database", default="hotline_simhour", help="PostgreSQL database")
     return parser.parse_args()
 
 
@@ -91,16 +94,15 @@ def main() -> int:
             api_processes=args.api_processes,
             workers=args.workers,
             env={"HOTLINE_WRAPUP_SECONDS": str(args.wrapup)},
+            database=args.database,
         )
     )
     client = cluster.start_redis()
     clock = AdaptiveClock(
         1.0, sim_start(), publish=lambda anchor: publish(client, SIM_CLOCK_KEY, anchor)
     )
-    # httpcore scans its whole pool on every request: a pool sized for the governor's limit on
-    # requests in flight, not for every live call, costs the emulator far less CPU.
-    pool = httpx.Limits(max_connections=4 * Limits().in_flight)
-    transport = CountingTransport(httpx.AsyncHTTPTransport(limits=pool))
+    # Connections for the governor's limit on requests in flight, not for every live call.
+    transport = CountingTransport(WireTransport(max_connections=4 * Limits().in_flight))
     menu = load_menu()
     plan = LoadPlan(
         calls=round(args.rate * args.minutes * 60),
@@ -183,7 +185,7 @@ def main() -> int:
         for line in lines:
             print(line, flush=True)
         cpu = {"emulator": time.process_time() - cpu_before, **cluster.cpu_seconds()}
-        print(f"{'CPU seconds':<23}" + ", ".join(f"{k} {v:.0f}" for k, v in cpu.items()))
+        print(f"{'CPU seconds':<23}" + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()))
         load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
         print(f"{'load average at end':<23}{load}")
     finally:
