@@ -7,7 +7,8 @@ import secrets
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -33,10 +34,23 @@ class AppEndpoint:
     public_base: str
     auth_token: str
     timeout: float = 15.0
+    # At volume the same few URLs are resolved and parsed thousands of times a second; both
+    # are pure functions of their arguments (and the client's base URL, part of the key).
+    _resolved: dict[tuple[str, str | None], str] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _parsed: dict[tuple[str, str], httpx.URL] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def resolve(self, url: str, relative_to: str | None = None) -> str:
         """Absolute public URL of `url`, relative URLs resolving against the containing one."""
-        return urljoin(relative_to or self.public_base.rstrip("/") + "/", url)
+        key = (url, relative_to)
+        resolved = self._resolved.get(key)
+        if resolved is None:
+            resolved = urljoin(relative_to or self.public_base.rstrip("/") + "/", url)
+            _remember(self._resolved, key, resolved)
+        return resolved
 
     def transport_url(self, public_url: str) -> str:
         base = str(self.client.base_url).rstrip("/")
@@ -44,6 +58,27 @@ class AppEndpoint:
         if base and public_url.startswith(public):
             return base + public_url[len(public) :]
         return public_url
+
+    def parsed_transport_url(self, public_url: str) -> httpx.URL:
+        """`transport_url` parsed, as the client would parse it (for URLs seen again and again:
+        a GET's URL carries the call's parameters)."""
+        key = (public_url, str(self.client.base_url))
+        parsed = self._parsed.get(key)
+        if parsed is None:
+            parsed = httpx.URL(self.transport_url(public_url))
+            _remember(self._parsed, key, parsed)
+        return parsed
+
+
+# URLs with a call's own query parameters are seldom seen twice: the caches start over
+# rather than grow through a long run.
+CACHE_LIMIT = 4096
+
+
+def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(cache) >= CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
 
 
 @dataclass(frozen=True)
@@ -85,7 +120,7 @@ async def deliver(
         headers["Content-Type"] = "application/x-www-form-urlencoded"
         send = endpoint.client.request(
             "POST",
-            endpoint.transport_url(url),
+            endpoint.parsed_transport_url(url),
             content=form_encode(params),
             headers=headers,
             follow_redirects=True,
@@ -94,7 +129,9 @@ async def deliver(
     response: httpx.Response | None = None
     error: CallError | None = None
     try:
-        response = await asyncio.wait_for(send, timeout=endpoint.timeout)
+        # A timeout scope, not wait_for: the same deadline without a task per request.
+        async with asyncio.timeout(endpoint.timeout):
+            response = await send
     except (TimeoutError, httpx.TimeoutException):
         error = CallError(at, 11205, f"no answer within {endpoint.timeout:g} s", url)
     except httpx.HTTPError as exc:
