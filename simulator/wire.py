@@ -121,7 +121,11 @@ class _Connection(asyncio.Protocol):
 
 
 class WireTransport(httpx.AsyncBaseTransport):
-    """http:// only; at most `max_connections` open at once, requests beyond wait for one."""
+    """http:// only; at most `max_connections` open at once, requests beyond wait for one.
+
+    The client's timeouts are not applied here: `simulator.webhook.deliver` bounds each
+    request by the endpoint's own timeout, as Twilio bounds each webhook.
+    """
 
     def __init__(self, max_connections: int = 100) -> None:
         self._idle: defaultdict[tuple[str, int], list[_Connection]] = defaultdict(list)
