@@ -69,8 +69,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--every", type=float, default=10.0, help="simulated minutes a line")
     parser.add_argument("--max-speed", type=float, default=60.0)
     parser.add_argument("--p90-ms", type=float, default=150.0, help="webhook p90 to keep under")
-    # Each run drops and re-creates its database: two runs at once need two names.
-    parser.add_argument("--database", default="hotline_simhour", help="PostgreSQL database")
     return parser.parse_args()
 
 
@@ -94,7 +92,6 @@ def main() -> int:
             api_processes=args.api_processes,
             workers=args.workers,
             env={"HOTLINE_WRAPUP_SECONDS": str(args.wrapup)},
-            database=args.database,
         )
     )
     client = cluster.start_redis()
