@@ -29,7 +29,9 @@ from tests.faults.emulated import HOTLINE
 from tests.faults.processes import start_api, start_worker, stop, wait_ready, worker_env
 from tests.faults.proxy import FaultProxy
 
-SPEED = 5.0
+# Emulated time runs this much faster: the caller's hold-music loop comes round every 0.8 s and
+# a patient caller (300 s) still waits 30 s of real time, longer than any step here takes.
+SPEED = 10.0
 CALLER = "+8613600000001"
 
 
