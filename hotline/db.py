@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -105,9 +106,18 @@ def migrate(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
+@lru_cache(maxsize=1)
+def code_head() -> str | None:
+    """The newest migration the code has. Read once per process: finding it parses every
+    migration file, and the files do not change under a running process."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
 def check_migrated(engine: Engine) -> None:
     """Refuse to serve on a schema that is not at the newest migration."""
-    head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
+    head = code_head()
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
     if current != head:

@@ -176,8 +176,15 @@ def routing_for(
 def utc_offsets(timezone: str, *, start: datetime, days: int = 400) -> list[tuple[int, int]]:
     """[(from epoch second, UTC offset in seconds)] for `days` from `start`: the changes of
     the zone's offset (summer time), found hour by hour, so the router can tell local days."""
+    hour = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return list(_offset_changes(timezone, hour, days))
+
+
+# Every app start configures the router from "now": within one hour the answer is the same,
+# and working it out takes ~10,000 zone look-ups.
+@lru_cache(maxsize=8)
+def _offset_changes(timezone: str, moment: datetime, days: int) -> tuple[tuple[int, int], ...]:
     zone = ZoneInfo(timezone)
-    moment = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
     def offset(at: datetime) -> int:
         delta = at.astimezone(zone).utcoffset()
@@ -189,7 +196,7 @@ def utc_offsets(timezone: str, *, start: datetime, days: int = 400) -> list[tupl
         current = offset(moment)
         if current != changes[-1][1]:
             changes.append((int(moment.timestamp()), current))
-    return changes
+    return tuple(changes)
 
 
 @lru_cache(maxsize=4)

@@ -110,15 +110,22 @@ def _engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tup
         engine.dispose()
 
 
+# As TRUNCATE's RESTART IDENTITY would: the next id of every sequence is 1.
+_RESTART_SEQUENCES = text("SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S'")
+
+
 def _empty_tables(engine: Engine) -> None:
+    """Every table empty, children first; on PostgreSQL the ids start again at 1.
+
+    DELETE rather than TRUNCATE: a test leaves a few rows at most, and TRUNCATE, which makes
+    new files for each of the tables, took ~0.1 s per test against ~5 ms for this.
+    """
     tables = list(reversed(SQLModel.metadata.sorted_tables))
     with engine.begin() as connection:
+        for table in tables:
+            connection.execute(table.delete())
         if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{table.name}"' for table in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(table.delete())
+            connection.execute(_RESTART_SEQUENCES)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -29,7 +29,11 @@ from tests.faults.emulated import HOTLINE
 from tests.faults.processes import start_api, start_worker, stop, wait_ready, worker_env
 from tests.faults.proxy import FaultProxy
 
-SPEED = 5.0
+# Emulated time runs this much faster: the caller's hold-music loop comes round every 0.8 s.
+SPEED = 10.0
+# The patient caller hangs up after a minute of real time: on a loaded machine (the whole suite
+# on 2 cores) reaching the agent has taken longer than 30 s.
+PATIENCE_SECONDS = 60 * SPEED
 CALLER = "+8613600000001"
 
 
@@ -116,7 +120,7 @@ class Site:
         """A patient caller who picks cards (1) and waits in the queue."""
 
         async def place() -> CallRecord:
-            script = [press("1"), hangup_after(300)]
+            script = [press("1"), hangup_after(PATIENCE_SECONDS)]
             return self.exchange.start_call_in(from_=CALLER, to=HOTLINE, script=script).record
 
         return self.emulator.run(place())
