@@ -64,9 +64,9 @@ def enqueue_once(
     if not connection.set(mark, 1, nx=True, ex=_ENQUEUED_MARK_TTL):
         return False
     try:
-        # result_ttl=0: nothing reads a job's return value (state lives in the database), and
-        # keeping it costs Redis writes per job; a failed job is still kept (failure_ttl).
-        queue(queue_name, connection).enqueue(func, *args, job_id=job_id, retry=retry, result_ttl=0)
+        # RQ's default result_ttl, though nothing reads the results: with result_ttl=0 RQ
+        # deletes the finished job at once, which costs a worker more than keeping it.
+        queue(queue_name, connection).enqueue(func, *args, job_id=job_id, retry=retry)
     except BaseException:
         connection.delete(mark)  # let a later attempt enqueue it
         raise

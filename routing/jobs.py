@@ -58,7 +58,7 @@ def _queue(connection: redis.Redis) -> Queue:
 
 def schedule_push(connection: redis.Redis, call_sid: str, agent_id: int) -> None:
     _queue(connection).enqueue(
-        push_offer, call_sid, agent_id, job_id=job_id("push", call_sid, agent_id), result_ttl=0
+        push_offer, call_sid, agent_id, job_id=job_id("push", call_sid, agent_id)
     )
 
 
