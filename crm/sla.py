@@ -148,9 +148,14 @@ def on_status_change(
     session.flush()
 
 
-def record_first_response(*, session: Session, ticket: Ticket, at: datetime) -> bool:
-    """A customer-facing note or an answered call stops the first-response clock, once."""
-    state = _state(session, ticket)
+def record_first_response(
+    *, session: Session, ticket: Ticket, at: datetime, state: TicketSla | None = None
+) -> bool:
+    """A customer-facing note or an answered call stops the first-response clock, once.
+    `state` is the ticket's clock state when the caller holds it (saves reading it again: the
+    session keeps no loaded row nobody refers to)."""
+    if state is None:
+        state = _state(session, ticket)
     if state is None or state.first_responded_at is not None:
         return False
     state.first_responded_at = at

@@ -64,6 +64,8 @@ def enqueue_once(
     if not connection.set(mark, 1, nx=True, ex=_ENQUEUED_MARK_TTL):
         return False
     try:
+        # RQ's default result_ttl, though nothing reads the results: with result_ttl=0 RQ
+        # deletes the finished job at once, which costs a worker more than keeping it.
         queue(queue_name, connection).enqueue(func, *args, job_id=job_id, retry=retry)
     except BaseException:
         connection.delete(mark)  # let a later attempt enqueue it

@@ -95,7 +95,7 @@ def finalise_call(call_sid: str) -> str | None:
         )
         disposition = str(call.disposition)
         # Recordings and PCI pauses that came before the log go onto the ticket now.
-        recordings.link_call(session=session, call_sid=call_sid)
+        recordings.link_call(session=session, call_sid=call_sid, call=call)
     mark_logged(svc.redis, call_sid, keep_seconds=KEEP_AFTER_LOGGED_SECONDS)
     return disposition
 

@@ -81,21 +81,27 @@ def download_recording(recording_sid: str) -> str:
     # The attempt is counted even when this one fails: the row shows how hard it was.
     if recording.stored_at is None:
         stored = fetch_and_store(recording=recording, gateway=svc.gateway, storage=storage)
+        now = svc.clock.now()
         with session_scope(svc.engine) as session:
-            row = service.get_by_sid(session=session, recording_sid=recording_sid)
-            assert row is not None
-            row.storage_key, row.size_bytes, row.sha256 = stored.key, stored.size, stored.sha256
-            row.content_type, row.stored_at = stored.content_type, svc.clock.now()
-            row.updated_at = svc.clock.now()
-            session.add(row)
+            service.update_by_sid(
+                session=session,
+                recording_sid=recording_sid,
+                storage_key=stored.key,
+                size_bytes=stored.size,
+                sha256=stored.sha256,
+                content_type=stored.content_type,
+                stored_at=now,
+                updated_at=now,
+            )
         log.info("stored recording %s (%d bytes)", recording_sid, stored.size)
     if svc.settings.recordings_delete_from_twilio and recording.deleted_from_twilio_at is None:
         svc.gateway.delete_recording(recording_sid=recording_sid)
         with session_scope(svc.engine) as session:
-            row = service.get_by_sid(session=session, recording_sid=recording_sid)
-            assert row is not None
-            row.deleted_from_twilio_at = svc.clock.now()
-            session.add(row)
+            service.update_by_sid(
+                session=session,
+                recording_sid=recording_sid,
+                deleted_from_twilio_at=svc.clock.now(),
+            )
     return "stored"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
 from crm import service as crm
 from crm.models import CallLog, EventKind
@@ -45,6 +45,17 @@ def get(*, session: Session, recording_id: int) -> Recording | None:
 
 def get_by_sid(*, session: Session, recording_sid: str) -> Recording | None:
     return session.exec(select(Recording).where(Recording.recording_sid == recording_sid)).first()
+
+
+def update_by_sid(*, session: Session, recording_sid: str, **values: Any) -> None:
+    """Set columns of a recording known to exist, in one statement: no load first."""
+    updated = session.execute(
+        update(Recording)
+        .where(col(Recording.recording_sid) == recording_sid)
+        .values(**values)
+        .returning(col(Recording.id))
+    ).first()
+    assert updated is not None, f"recording {recording_sid} is not on record"
 
 
 def record_status(
@@ -105,9 +116,11 @@ def _event_data(recording: Recording) -> dict[str, Any]:
     }
 
 
-def link_call(*, session: Session, call_sid: str) -> int:
-    """Put the call's final recordings and its pauses on its ticket's timeline, each once."""
-    call = crm.get_call_log(session=session, call_sid=call_sid)
+def link_call(*, session: Session, call_sid: str, call: CallLog | None = None) -> int:
+    """Put the call's final recordings and its pauses on its ticket's timeline, each once.
+    `call` is the call's log when the caller holds it already (saves reading it again)."""
+    if call is None:
+        call = crm.get_call_log(session=session, call_sid=call_sid)
     if call is None or call.ticket_id is None:
         return 0  # not logged yet: the call logger links them when it is
     linked = 0

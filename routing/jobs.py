@@ -207,7 +207,17 @@ def _record_agent_states() -> int:
             batch = router().events_after(cursor, _BATCH)
             if not batch:
                 break
+            states = [
+                event
+                for _event_id, event in batch
+                if event.get("kind") == "agent_state" and not event.get("actor")
+            ]
             with session_scope(svc.engine) as session:
+                # The batch's agents locked and loaded at once: one query, not one per change,
+                # and the changes are written together at the commit.
+                locked = service.lock_agents(
+                    session=session, agent_ids=(int(event["agent"]) for event in states)
+                )
                 for _event_id, event in batch:
                     if event.get("kind") in hold_calls.HOLD_EVENTS:
                         written += hold_calls.record_hold_event(session, event)
@@ -218,6 +228,7 @@ def _record_agent_states() -> int:
                             state=event["to"],
                             reason=event.get("reason") or None,
                             at=datetime.fromtimestamp(float(event["at"]), UTC),
+                            locked=locked,
                         )
             cursor = batch[-1][0]
             svc.redis.set(EVENTS_CURSOR, cursor)

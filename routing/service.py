@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -243,11 +244,30 @@ def _flush_or_conflict(session: Session) -> None:
         raise Conflict("the login is taken") from exc
 
 
+def lock_agents(*, session: Session, agent_ids: Iterable[int]) -> dict[int, Agent]:
+    """Lock these agents' rows for this transaction in one statement (in id order, as two
+    lockers must), loaded and kept by id; ids not on record are left out."""
+    ids = sorted(set(agent_ids))
+    if not ids:
+        return {}
+    query = select(Agent).where(col(Agent.id).in_(ids)).order_by(col(Agent.id)).with_for_update()
+    return {agent.id: agent for agent in session.exec(query) if agent.id is not None}
+
+
 def record_router_state(
-    *, session: Session, agent_id: int, state: str, reason: str | None, at: datetime
+    *,
+    session: Session,
+    agent_id: int,
+    state: str,
+    reason: str | None,
+    at: datetime,
+    locked: Mapping[int, Agent] | None = None,
 ) -> int:
-    """A change the router made on its own, put on the agent's record; 1 if written."""
-    agent = session.get(Agent, agent_id, with_for_update=True)
+    """A change the router made on its own, put on the agent's record; 1 if written.
+    `locked`: agents already locked by `lock_agents`; an agent not among them is locked here."""
+    agent = locked.get(agent_id) if locked is not None else None
+    if agent is None:
+        agent = session.get(Agent, agent_id, with_for_update=True)
     if agent is None or not agent.active or state not in {known.value for known in AgentState}:
         return 0  # not one of ours (or gone): the router's word is all there is
     if agent.state == state:
