@@ -1,4 +1,4 @@
-"""Redis or PostgreSQL stops for 15 s while calls keep coming (issue: faults under load).
+"""Redis or PostgreSQL stops for 30 s while calls keep coming (issue: faults under load).
 
 Emulated Twilio places a call every half second into the app (in-process, real clock); a real
 `hotline worker` process runs the jobs. The app, the worker and this test's router reach the
@@ -34,10 +34,7 @@ from tests.conftest import PG_TEST_DATABASE, POSTGRES_UP, PUBLIC_URL, TEST_ACCOU
 from tests.faults.processes import start_worker, stop
 from tests.faults.proxy import FaultProxy
 
-# Long enough to outlast what recovery hangs on: the once-a-second chains' marks (10 s,
-# hotline/chains.py) expire inside it, so the keeper must start new chains, and the Redis
-# clients' socket timeouts (5 s) lapse; answered calls (~4 s of talk here) end inside it.
-OUTAGE_SECONDS = 15.0
+OUTAGE_SECONDS = 30.0
 BEFORE_SECONDS = 4.0
 AFTER_SECONDS = 8.0
 CALL_EVERY_SECONDS = 0.5
@@ -166,7 +163,7 @@ def check_outcome(records: list[CallRecord], engine: Engine, worker_log: Path) -
 
 
 @pytest.mark.anyio
-async def test_redis_stops_for_15_seconds_under_load(
+async def test_redis_stops_for_30_seconds_under_load(
     live_settings: Settings, redis_proxy: FaultProxy, engine: Engine, worker: Path
 ) -> None:
     records, (_, parked) = await run_load(live_settings, redis_proxy, engine)
@@ -190,7 +187,7 @@ def pg_settings(live_settings: Settings, pg_proxy: FaultProxy) -> Settings:
 
 
 @pytest.mark.anyio
-async def test_postgresql_stops_for_15_seconds_under_load(
+async def test_postgresql_stops_for_30_seconds_under_load(
     pg_settings: Settings, pg_proxy: FaultProxy, engine: Engine, tmp_path: Path
 ) -> None:
     log_path = tmp_path / "worker.log"
