@@ -61,7 +61,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=50.0, help="calls per simulated second")
     parser.add_argument("--agents", type=int, default=500)
     parser.add_argument("--api-processes", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--talk-mean", type=float, default=6.0, help="simulated seconds")
     parser.add_argument("--wrapup", type=int, default=1, help="HOTLINE_WRAPUP_SECONDS")

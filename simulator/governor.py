@@ -106,6 +106,7 @@ class Governor:
     def step(self, lag: float) -> float:
         """One look and one adjustment; the new speed."""
         self.steps += 1
+        previous = self.last
         recent = sorted(self.transport.take_recent())
         self.last = Strain(
             p90_ms=percentile(recent, 0.9) if recent else 0.0,
@@ -115,10 +116,16 @@ class Governor:
         )
         speed = self.clock.speed
         strained = self.last.over(self.limits)
+        # A backlog is work already handed out: it lags the speed by seconds. Past its limit
+        # but smaller than at the last look, it is being worked off at this speed, so hold
+        # it there; slowing on until it is gone would leave the machine idle afterwards.
+        working_off = "backlog" in strained and self.last.backlog < previous.backlog
+        if working_off:
+            strained.remove("backlog")
         self.slowed_by.update(strained)
         if strained:
             speed *= self.limits.slow_down
-        elif not self.last.over(self.limits, 0.5):
+        elif not working_off and not self.last.over(self.limits, 0.5):
             speed *= self.limits.speed_up
         speed = min(self.limits.max_speed, max(self.limits.min_speed, speed))
         if speed != self.clock.speed:

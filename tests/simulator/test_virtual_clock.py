@@ -89,6 +89,26 @@ async def test_the_governor_slows_down_under_strain_and_speeds_up_when_easy() ->
     assert governor.steps == 4
 
 
+@pytest.mark.anyio
+async def test_the_governor_holds_while_a_backlog_is_worked_off() -> None:
+    clock = AdaptiveClock(10.0, START)
+    backlog = {"jobs": 500}
+    governor = Governor(
+        clock, CountingTransport(_Answer()), backlog=lambda: backlog["jobs"],
+        limits=Limits(backlog=100),
+    )  # fmt: skip
+    slowed = governor.step(lag=0.0)
+    assert slowed < 10.0  # over the limit and growing (from nothing): slower
+    backlog["jobs"] = 400
+    assert governor.step(lag=0.0) == slowed  # over, but shrinking: held, neither way
+    backlog["jobs"] = 450
+    slower = governor.step(lag=0.0)
+    assert slower < slowed  # growing again: slower again
+    backlog["jobs"] = 0
+    assert governor.step(lag=0.0) > slower  # easy: faster
+    assert governor.slowed_by == {"backlog": 2}
+
+
 def test_the_roster_follows_the_traffic_of_each_skill() -> None:
     planned = plan_calls(LoadPlan(calls=5000, rate=50), load_menu(), random.Random(3))
     roster = weighted_roster(500, planned, "t")
