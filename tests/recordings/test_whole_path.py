@@ -163,7 +163,11 @@ def test_pci_pause_leaves_the_card_details_out_of_the_audio(
             recording = session.exec(select(Recording)).one()
         twilio_copy = hotline.exchange.recordings[recording.recording_sid]
         assert twilio_copy.pause_count == 1
-        assert recording.duration_seconds is not None and recording.duration_seconds <= 100 - 35
+        # The paused span is left out of Twilio's audio and duration, and the stored duration is
+        # Twilio's; comparing with the 100-s talk time would fail on a loaded machine, where the
+        # hang-up lands late on the emulator's fast clock.
+        assert twilio_copy.paused_seconds >= 35
+        assert recording.duration_seconds == twilio_copy.duration
         assert recording.size_bytes == len(twilio_copy.media())
     with Session(engine) as session:
         events = session.exec(
