@@ -98,7 +98,7 @@ def run(url: str, samples: int, waiting_counts: list[int]) -> None:
             rng = random.Random(7)
             staff_and_history(router, rng)
             fill_waiting(router, count, rng)
-            reader = StatsReader(client, router.config)
+            reader = StatsReader(client, router.config, sl_target=0.8)
             response = http.get("/api/supervisor/stats", headers=headers)
             assert response.status_code == 200, response.text
             assert response.json()["overall"]["waiting"] == count

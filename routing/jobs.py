@@ -174,7 +174,7 @@ def save_figures() -> int:
     svc = services()
     if not svc.redis.set(FIGURES_SAVED, 1, nx=True, ex=FIGURES_EVERY_SECONDS):
         return 0
-    reader = StatsReader(svc.redis, router().config)
+    reader = StatsReader(svc.redis, router().config, sl_target=svc.settings.service_level_target)
     with session_scope(svc.engine) as session:
         return save_recent_days(session=session, reader=reader, now=svc.clock.now())
 

@@ -107,9 +107,11 @@ class _Agent:
 class StatsReader:
     """Reads the figures from the router's counters."""
 
-    def __init__(self, client: redis.Redis, config: RoutingConfig) -> None:
+    def __init__(self, client: redis.Redis, config: RoutingConfig, *, sl_target: float) -> None:
+        """`sl_target`: the service level a queue without its own target should keep."""
         self._client = client
         self._config = config
+        self._sl_target = sl_target
         self._zone = ZoneInfo(config.timezone)
 
     @property
@@ -198,15 +200,17 @@ class StatsReader:
 
         queue_figures = []
         for queue, (waiting, longest, day, windows) in per_queue.items():
-            skill = self._config.queues[queue].skill
-            skilled = [agent for agent in agents if skill in agent.skills]
+            config = self._config.queues[queue]
+            skilled = [agent for agent in agents if config.skill in agent.skills]
             queue_figures.append(
                 QueueFigures(
                     queue=queue,
+                    service_level_target=config.service_level_target or self._sl_target,
                     **self._live(waiting, longest, day, windows, skilled, None, None),
                 )
             )
         overall = LiveFigures(
+            service_level_target=self._sl_target,
             **self._live(
                 sum(item[0] for item in per_queue.values()),
                 max((item[1] for item in per_queue.values()), default=0.0),
@@ -215,7 +219,7 @@ class StatsReader:
                 agents,
                 time_in,
                 callbacks,
-            )
+            ),
         )
         if satisfaction is not None:
             overall.today.csat = satisfaction.today

@@ -44,7 +44,9 @@ KEEP_ALIVE_SECONDS = 15.0
 
 def get_stats_reader(request: Request, services: ServicesDep) -> StatsReader:
     sync_router: SyncRouter = request.app.state.sync_router
-    return StatsReader(services.redis, sync_router.config)
+    return StatsReader(
+        services.redis, sync_router.config, sl_target=services.settings.service_level_target
+    )
 
 
 StatsReaderDep = Annotated[StatsReader, Depends(get_stats_reader)]

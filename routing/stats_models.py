@@ -72,6 +72,10 @@ class LiveFigures(BaseModel):
         default=None,
         description="callers waiting in a queue to be called back (virtual hold); overall only",
     )
+    service_level_target: float = Field(
+        description="the service level to keep: the queue's own (routing file), else "
+        "HOTLINE_SERVICE_LEVEL_TARGET; the wallboard colours the figure against it"
+    )
     today: Figures
     last_15_minutes: Figures
     last_30_minutes: Figures

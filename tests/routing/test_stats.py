@@ -20,7 +20,7 @@ def router(redis_client: redis.Redis) -> Iterator[SyncRouter]:
 
 
 def read(router: SyncRouter, client: redis.Redis, seconds: float) -> SupervisorStats:
-    return StatsReader(client, router.config).read(now=at(seconds))
+    return StatsReader(client, router.config, sl_target=0.8).read(now=at(seconds))
 
 
 def queue(stats: SupervisorStats, name: str) -> QueueFigures:
@@ -151,7 +151,7 @@ def test_a_day_is_the_banks_day_across_midnight_in_shanghai(
                   enqueued_at=t(-30), now=t(-30))  # fmt: skip
     router.offer_result(call_sid="CA1", agent_id=1, outcome="answered", now=t(-20))
     router.call_gone(call_sid="CA1", now=t(40))  # talk 60 s, 20 before midnight
-    stats = StatsReader(redis_client, router.config).read(now=t(40))
+    stats = StatsReader(redis_client, router.config, sl_target=0.8).read(now=t(40))
     assert stats.day.isoformat() == "2026-11-25"
     today = stats.overall.today
     # Offered and answered yesterday; the talk ended today, so the handled call counts today.

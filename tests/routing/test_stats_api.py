@@ -98,6 +98,19 @@ def test_the_stats_follow_their_schema(
     SupervisorStats.model_validate(body)
 
 
+def test_each_queue_carries_the_service_level_it_should_keep(
+    settings: Settings, clock: FrozenClock, people: People
+) -> None:
+    # complaints sets its own 0.7 in the routing file; the rest and the overall take the setting.
+    changed = settings.model_copy(update={"service_level_target": 0.9})
+    with TestClient(create_app(changed, clock=clock), base_url=PUBLIC_URL) as http:
+        body = http.get("/api/supervisor/stats", headers=people.supervisor.headers).json()
+    targets = {q["queue"]: q["service_level_target"] for q in body["queues"]}
+    assert targets.pop("complaints") == 0.7
+    assert len(targets) >= 3 and set(targets.values()) == {0.9}
+    assert body["overall"]["service_level_target"] == 0.9
+
+
 def add_callback(engine: Engine, clock: FrozenClock, *, due_in: int) -> None:
     with Session(engine) as session:
         customer = Customer(name="李雷", created_at=clock.now())

@@ -257,10 +257,8 @@ def test_no_answer_frees_the_agent_and_retries_from_the_callers_place_up_to_the_
         [1], [1], [1], 0,
     )  # fmt: skip
     # Never served: in the queue's figures an abandon after the service level, with its wait.
-    accounts = next(
-        q for q in StatsReader(router.connection, router.config).read(now=clock.now()).queues
-        if q.queue == "accounts"
-    )  # fmt: skip
+    reader = StatsReader(router.connection, router.config, sl_target=0.8)
+    accounts = next(q for q in reader.read(now=clock.now()).queues if q.queue == "accounts")
     assert (accounts.today.offered, accounts.today.answered, accounts.today.abandoned) == (
         1, 0, 1,
     )  # fmt: skip

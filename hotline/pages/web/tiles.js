@@ -2,15 +2,15 @@
 import { el } from "./dom.js";
 import { LABELS, bi, percent, queueLabel, seconds, stateLabel } from "./labels.js";
 
-// The service level a queue should keep; below it the figure turns red, close to it amber.
-export const SL_TARGET = 0.8;
+// Below the service level a queue should keep (its `service_level_target`) the figure turns
+// red, within this margin of it amber.
 const SL_WARNING_MARGIN = 0.1;
 const AGENT_STATES = ["available", "reserved", "busy", "wrap_up", "break", "missed", "offline"];
 
-export function slClass(ratio) {
+export function slClass(ratio, target) {
   if (ratio === null || ratio === undefined) return "";
-  if (ratio >= SL_TARGET) return "good";
-  return ratio >= SL_TARGET - SL_WARNING_MARGIN ? "warn" : "bad";
+  if (ratio >= target) return "good";
+  return ratio >= target - SL_WARNING_MARGIN ? "warn" : "bad";
 }
 
 function figure(name, label, value, className = "") {
@@ -37,7 +37,8 @@ export function tile(name, figures) {
     agentCounts(figures.agents || {}),
     el("h3", {}, bi(LABELS.today)),
     el("div", { className: "today" },
-      figure("service_level", LABELS.serviceLevel, percent(today.service_level), slClass(today.service_level)),
+      figure("service_level", LABELS.serviceLevel, percent(today.service_level),
+        slClass(today.service_level, figures.service_level_target)),
       figure("offered", LABELS.offered, today.offered),
       figure("answered", LABELS.answered, today.answered),
       figure("abandoned", LABELS.abandoned, today.abandoned),

@@ -6,7 +6,7 @@ import { api, followEvents, requireSession, signOut } from "./api.js";
 import { lineChart, niceMax } from "./charts.js";
 import { byId, el, replace } from "./dom.js";
 import { LABELS, bi, clockTime, languageSwitch, percent, text } from "./labels.js";
-import { SL_TARGET, tiles } from "./tiles.js";
+import { tiles } from "./tiles.js";
 import { Trend } from "./trend.js";
 
 const NAMES_REFRESH_MS = 60_000;
@@ -33,7 +33,7 @@ function drawCharts() {
   }));
   replace(byId("sl-chart"), ...lineChart({
     title: LABELS.slChart, points: trend.series("sl", to), from, to, className: "sl",
-    yMax: 1, yFormat: percent, target: SL_TARGET,
+    yMax: 1, yFormat: percent, target: latest?.overall.service_level_target ?? null,
   }));
 }
 
