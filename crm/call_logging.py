@@ -6,6 +6,7 @@ import logging
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from crm import case_hooks
@@ -36,11 +37,24 @@ def _append(
     return event
 
 
+# Held to the end of the transaction; hashtext folds the key into the lock's number space.
+_OWNER_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
+
+
+def _lock_owner(session: Session, key: str) -> None:
+    """One writer at a time per caller and category, so two of their calls logged at once (the
+    call logger and a virtual-hold key press, say) find one ticket rather than open two: FOR
+    UPDATE locks only a ticket that is there already. SQLite has one writer at a time anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_OWNER_LOCK, {"key": key})
+
+
 def _open_ticket_for_repeat(
     session: Session, *, customer_id: int | None, phone: str | None, category: str, since: datetime
 ) -> Ticket | None:
     if customer_id is None and phone is None:
         return None
+    _lock_owner(session, f"ticket:{customer_id or phone}:{category}")
     owner = (
         col(Ticket.customer_id) == customer_id
         if customer_id is not None

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -50,6 +53,28 @@ def test_concurrent_writers_never_share_a_ticket_number(engine: Engine) -> None:
     with ThreadPoolExecutor(workers) as pool:
         numbers = list(pool.map(take, range(40)))
     assert len(set(numbers)) == 40
+
+
+def test_two_calls_of_one_new_caller_logged_at_once_share_a_ticket(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    first_in = threading.Event()
+
+    def log(call_sid: str, hold: float) -> int | None:
+        with session_scope(engine) as session:
+            call = service.log_call(
+                session=session, record=record(call_sid), calendar=CALENDAR, now=NOW, window_days=7
+            )
+            if hold:
+                first_in.set()
+                time.sleep(hold)  # the new ticket stays uncommitted while the other call logs
+            return call.ticket_id
+
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(log, "CA1", 0.5)
+        assert first_in.wait(5)
+        second = pool.submit(log, "CA2", 0)
+        assert first.result(10) == second.result(10)
 
 
 def test_keyed_case_numbers_parse_back() -> None:
