@@ -6,10 +6,10 @@ import argparse
 import logging
 import os
 import signal
-import subprocess
 import sys
 from collections.abc import Sequence
 
+from hotline.child_process import KeptProcess
 from hotline.clock import SystemClock
 from hotline.db import make_engine, migrate
 from hotline.logging import configure_logging
@@ -148,7 +148,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         embedded = EmbeddedRedis(settings.embedded_redis_path)
         settings = settings.model_copy(update={"redis_url": embedded.url})
     env = {**os.environ, "HOTLINE_REDIS_URL": settings.redis_url or ""}
-    worker = subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"], env=env)
+    worker = KeptProcess([sys.executable, "-m", "hotline.cli", "worker"], env=env, name="worker")
+    worker.start()
     try:
         print(f"Hotline on http://{args.host}:{args.port}  (Ctrl-C stops everything)")
         uvicorn.run(
@@ -159,12 +160,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             access_log=False,
         )
     finally:
-        if worker.poll() is None:
-            worker.send_signal(signal.SIGINT)
-            try:
-                worker.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        worker.stop()
         if embedded is not None:
             embedded.close()
     return 0
