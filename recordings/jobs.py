@@ -6,12 +6,14 @@ import logging
 from typing import Any
 
 from rq import Retry
+from sqlmodel import col
 
 from hotline.chains import Chain
 from hotline.db import session_scope
 from hotline.jobs import enqueue_once, job_id, services
 from recordings import retention, service
 from recordings.download import fetch_and_store
+from recordings.models import Recording
 from recordings.storage import make_storage
 
 log = logging.getLogger(__name__)
@@ -70,37 +72,38 @@ def download_recording(recording_sid: str) -> str:
     """Fetch the audio into storage, checked; then, by setting, delete it from Twilio.
     Safe to repeat: a stored recording is not fetched again."""
     svc = services()
-    storage = make_storage(svc.settings)
     with session_scope(svc.engine) as session:
         recording = service.get_by_sid(session=session, recording_sid=recording_sid)
-        if recording is None or recording.deleted_at is not None:
-            return "gone"
-        if recording.stored_at is None:
-            recording.download_attempts += 1
-            session.add(recording)
-    # The attempt is counted even when this one fails: the row shows how hard it was.
+    if recording is None or recording.deleted_at is not None:
+        return "gone"
     if recording.stored_at is None:
-        stored = fetch_and_store(recording=recording, gateway=svc.gateway, storage=storage)
-        now = svc.clock.now()
-        with session_scope(svc.engine) as session:
-            service.update_by_sid(
-                session=session,
-                recording_sid=recording_sid,
-                storage_key=stored.key,
-                size_bytes=stored.size,
-                sha256=stored.sha256,
-                content_type=stored.content_type,
-                stored_at=now,
-                updated_at=now,
+        stored_values: dict[str, Any] = {}
+        try:
+            stored = fetch_and_store(
+                recording=recording, gateway=svc.gateway, storage=make_storage(svc.settings)
             )
-        log.info("stored recording %s (%d bytes)", recording_sid, stored.size)
+            now = svc.clock.now()
+            stored_values.update(
+                storage_key=stored.key, size_bytes=stored.size, sha256=stored.sha256,
+                content_type=stored.content_type, stored_at=now, updated_at=now,
+            )  # fmt: skip
+            log.info("stored recording %s (%d bytes)", recording_sid, stored.size)
+        finally:
+            # The attempt counts even when it failed (the row shows how hard it was), in the
+            # same write as the stored copy when it worked.
+            with session_scope(svc.engine) as session:
+                service.update_by_sid(
+                    session=session,
+                    recording_sid=recording_sid,
+                    download_attempts=col(Recording.download_attempts) + 1,
+                    **stored_values,
+                )
+    # Twilio's copy goes only once ours is on record.
     if svc.settings.recordings_delete_from_twilio and recording.deleted_from_twilio_at is None:
         svc.gateway.delete_recording(recording_sid=recording_sid)
         with session_scope(svc.engine) as session:
             service.update_by_sid(
-                session=session,
-                recording_sid=recording_sid,
-                deleted_from_twilio_at=svc.clock.now(),
+                session=session, recording_sid=recording_sid, deleted_from_twilio_at=svc.clock.now()
             )
     return "stored"
 
