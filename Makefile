@@ -29,7 +29,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
-	$(BIN)/pytest -n 3
+	$(BIN)/pytest -n 3 --durations=15
 
 migrate: $(STAMP)
 	$(BIN)/hotline migrate
