@@ -262,6 +262,13 @@ class HourRun:
             ("AHT (talk)", _secs(report.aht_seconds)),
             ("abandon rate", _pct(report.abandon_rate)),
             (
+                "queue wait p50 / p90",
+                ", ".join(
+                    f"{skill} {w.p50:.0f} / {w.p90:.0f} s ({w.calls})"
+                    for skill, w in report.waits_by_skill.items()
+                ),
+            ),
+            (
                 "agent occupancy",
                 f"{occupancy:.1%} (talk + wrap-up / {self.settings.agents} agents × arrivals)",
             ),
