@@ -12,6 +12,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import httpx
+
 from simulator.callstats import CUT_OFF, CallOutcome, LoadReport
 from simulator.exchange import Exchange
 from simulator.flow import CallerHungUp
@@ -125,6 +127,7 @@ class HourRun:
     governor: Governor
     tally: Tally = field(default_factory=Tally)
     placed: dict[str, PlannedCall] = field(default_factory=dict)
+    app_figures: str = "not read"
 
     async def provision(self) -> None:
         """The roster created and made available through the API, a few at a time."""
@@ -169,7 +172,24 @@ class HourRun:
             sweeping.cancel()
             await asyncio.gather(governing, sweeping, return_exceptions=True)
         self._sweep(0.0)
+        self.app_figures = await self._app_figures()
         return self.summary()
+
+    async def _app_figures(self) -> str:
+        """Today's figures as the Hotline itself counted them: beside the emulator's, they tell
+        a wait for agents (occupancy high) from a delay in handing callers to idle agents."""
+        try:
+            async with admin_client(self.settings.url, self.settings.admin_token) as client:
+                answer = await client.get("/api/supervisor/stats")
+                answer.raise_for_status()
+        except httpx.HTTPError as exc:
+            return f"unavailable ({exc!r})"
+        today = answer.json()["overall"]["today"]
+        return (
+            f"SL {_pct(today['service_level'])}, ASA {_secs(today['asa_seconds'])}, "
+            f"occupancy {_pct(today['occupancy'])} (talk + wrap-up / also idle available), "
+            f"missed offers {today['missed_offers']}"
+        )
 
     def say(self, line: str) -> None:
         print(line, flush=True)  # noqa: T201 - the run's progress, as it goes
@@ -272,6 +292,7 @@ class HourRun:
                 "agent occupancy",
                 f"{occupancy:.1%} (talk + wrap-up / {self.settings.agents} agents × arrivals)",
             ),
+            ("the app's own figures", self.app_figures),
             ("webhook requests", f"{report.webhook_requests}"),
             (
                 "webhook latency",
