@@ -9,8 +9,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from hotline.child_process import KeptProcess
 
 
@@ -56,7 +54,6 @@ def test_stop_ends_a_running_child_once() -> None:
     assert gone(pid) and kept.starts == 1
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_a_child_deaf_to_interrupts_is_killed(tmp_path: Path) -> None:
     ready = tmp_path / "ready"
     kept = KeptProcess(
